@@ -1,0 +1,55 @@
+/* Container output in kubelet's CRI log format, one file per container
+ * instance: <root>/pods/<pod>/logs/<container>/<restartCount>.log, rotated by
+ * size to <restartCount>.log.1 ... Each line is
+ *   <RFC3339Nano UTC> <stdout|stderr> <F|P> <text>
+ * where P marks a piece of a line longer than LOGS_MAX_LINE. Owned by
+ * logs.c; the supervisor feeds it bytes, `podrun logs` reads it back. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pr_error;
+
+#define LOGS_MAX_LINE (16 * 1024) /* containerd's split size */
+#define LOGS_DEFAULT_MAX_FILE_BYTES (10u * 1024 * 1024)
+#define LOGS_DEFAULT_MAX_FILES 5
+
+enum logs_stream {
+        LOGS_STDOUT,
+        LOGS_STDERR,
+        _LOGS_STREAM_MAX,
+        _LOGS_STREAM_INVALID = -22,
+};
+
+const char *logs_stream_to_string(enum logs_stream s);
+enum logs_stream logs_stream_from_string(const char *s);
+
+struct logs_options {
+        uint64_t max_file_bytes; /* 0: LOGS_DEFAULT_MAX_FILE_BYTES */
+        unsigned max_files;      /* 0: LOGS_DEFAULT_MAX_FILES */
+};
+
+struct logs_writer;
+
+/* Opens (creating the directory) the log of one container instance. */
+int logs_writer_open(const char *dir, unsigned restart_count, const struct logs_options *opts,
+                     struct logs_writer **ret, struct pr_error *err);
+
+/* Frames bytes read from one stream into CRI lines; an unfinished line is
+ * kept until its newline, or written as P pieces once LOGS_MAX_LINE long.
+ * On a write error (disk full) the output is dropped, counted, and -errno
+ * returned once per failure episode; the writer stays usable. */
+int logs_writer_write(struct logs_writer *w, enum logs_stream s, const char *data, size_t len,
+                      struct pr_error *err);
+
+/* Writes out any unfinished line of each stream as a full (F) line: called
+ * when the container's pipes reach EOF. */
+int logs_writer_flush(struct logs_writer *w, struct pr_error *err);
+
+/* Bytes dropped because of write errors since the writer was opened. */
+uint64_t logs_writer_dropped(const struct logs_writer *w);
+const char *logs_writer_path(const struct logs_writer *w);
+
+struct logs_writer *logs_writer_free(struct logs_writer *w);
