@@ -1,0 +1,14 @@
+/* What podrun-pause and infra.c agree on: its exit codes, one per failing
+ * step, so infra_start() can say which step failed. */
+#pragma once
+
+enum {
+        PAUSE_EXIT_OK = 0,
+        PAUSE_EXIT_USAGE = 2,
+        PAUSE_EXIT_HOSTNAME = 3,
+        PAUSE_EXIT_LOOPBACK = 4,
+        PAUSE_EXIT_SUBREAPER = 5,
+        PAUSE_EXIT_SIGMASK = 6,
+        PAUSE_EXIT_SIGWAIT = 7,
+        PAUSE_EXIT_READY = 8,
+};
