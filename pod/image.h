@@ -1,5 +1,6 @@
 /* The image store under <root>/images: a root-filesystem directory per image
- * and its OCI-style config. Owned by image.c; the runtime only reads it. */
+ * and its OCI-style config. Owned by image.c; the runtime only reads it.
+ * docs/images.md describes the layout and the reference rules. */
 #pragma once
 
 #include <stddef.h>
@@ -19,7 +20,7 @@ struct image_config {
 
 struct image {
         char *ref;       /* normalised "docker.io/library/busybox:latest" */
-        char *id;        /* stable id of the stored content */
+        char *id;        /* stable id of the stored content: 64 hex digits */
         char *dir;       /* the image's directory in the store */
         char *rootfs;    /* <dir>/rootfs: the read-only lower layer */
         struct image_config config;
@@ -28,13 +29,21 @@ struct image {
 };
 
 /* Normalises a reference as Docker does: "busybox" ->
- * "docker.io/library/busybox:latest"; digests are kept. -EINVAL for a
- * malformed reference. */
+ * "docker.io/library/busybox:latest"; digests are kept. -EINVAL (a usage
+ * error) for a malformed reference, with a message saying what is wrong. */
 int image_ref_normalize(const char *ref, char **ret, struct pr_error *err);
 
-/* Imports a root filesystem (a directory, .tar or .tar.gz) as ref. The config
- * is taken from config (may be NULL), else from a config.json beside the
- * rootfs. Atomic: on failure the store is unchanged. */
+/* Splits a normalised reference into the short repository name Docker shows
+ * ("busybox", "quay.io/x/y") and the tag; a reference with a digest only has
+ * tag "<none>". For `image ls`. */
+void image_ref_familiar(const char *normalized, char **ret_repo, char **ret_tag);
+
+/* Imports a root filesystem as ref. path is a directory holding the root
+ * filesystem, a bundle directory holding rootfs/ and an optional
+ * config.json, or a tarball (.tar, .tar.gz, .tgz, any compression libarchive
+ * reads). The config comes from the bundle's config.json; fields set in
+ * config (may be NULL) override it. An existing ref is moved to the new
+ * content. Atomic: on failure the store is unchanged. */
 int image_import(const char *root_dir, const char *ref, const char *path,
                  const struct image_config *config, struct pr_error *err);
 
@@ -42,8 +51,18 @@ int image_import(const char *root_dir, const char *ref, const char *path,
  * message naming the image and the import command when absent. */
 int image_resolve(const char *root_dir, const char *ref, struct image **ret, struct pr_error *err);
 
+/* Every stored reference, sorted; an image under two references appears
+ * twice. */
 int image_list(const char *root_dir, struct image ***ret, size_t *ret_n, struct pr_error *err);
+struct image **image_list_free(struct image **list, size_t n);
+
+/* Removes a reference, and the content when no other reference uses it.
+ * Running pods are not checked: a pod whose overlay sits on the removed
+ * content sees its files vanish, so remove an image only when unused. */
 int image_remove(const char *root_dir, const char *ref, struct pr_error *err);
+
+/* Reads an OCI image config file ({"config": {"Entrypoint": [...], ...}}). */
+int image_config_load(const char *path, struct image_config *ret, struct pr_error *err);
 
 struct image *image_free(struct image *img);
 void image_config_done(struct image_config *c);

@@ -1,0 +1,1228 @@
+/* Owns the image store under <root>/images: reference rules, imports from a
+ * directory or a tarball, the refs index, and each image's config. It must
+ * never leave a half-imported image where image_resolve() can see it, never
+ * write outside the store while extracting (hostile tarballs included), and
+ * never change the host's identity maps: tar ownership is taken by number,
+ * not looked up in the host's /etc/passwd. */
+#include "pod/image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pod/base/cleanup.h"
+#include "pod/base/copy.h"
+#include "pod/base/error.h"
+#include "pod/base/fs.h"
+#include "pod/base/log.h"
+#include "pod/base/util.h"
+
+/* Docker's limits (distribution/reference): a name of at most 255
+ * characters, a tag of at most 128. */
+#define NAME_TOTAL_MAX 255
+#define TAG_MAX 128
+#define DEFAULT_DOMAIN "docker.io"
+#define LEGACY_DEFAULT_DOMAIN "index.docker.io"
+#define OFFICIAL_PREFIX "library/"
+
+#define JSON_FILE_MAX (4u << 20)
+#define TMP_PREFIX ".tmp-"
+
+static void json_putp(struct json_object **o)
+{
+        if (*o)
+                (void)json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_putp)
+
+PR_DEFINE_FREE_FUNC(struct image, image_free)
+
+/* ---- References ---------------------------------------------------------- */
+
+static bool is_lower_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+        return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* path-component := [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)* */
+static bool valid_path_component(const char *s, size_t n)
+{
+        size_t i = 0;
+
+        for (;;) {
+                size_t start = i, sep;
+
+                while (i < n && is_lower_alnum(s[i]))
+                        i++;
+                if (i == start)
+                        return false;
+                if (i == n)
+                        return true;
+                sep = i;
+                while (i < n && s[i] == '-')
+                        i++;
+                if (i == sep) {
+                        if (s[i] == '.')
+                                i++;
+                        else if (s[i] == '_')
+                                i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+                        else
+                                return false;
+                }
+        }
+}
+
+/* domain := component ('.' component)* (':' port)?, component :=
+ * [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]; or an IPv6 address in
+ * brackets. */
+static bool valid_domain(const char *s, size_t n)
+{
+        const char *colon;
+        size_t host_n = n;
+
+        if (n > 0 && s[0] == '[') {
+                const char *close = memchr(s, ']', n);
+                if (!close || close == s + 1)
+                        return false;
+                for (const char *p = s + 1; p < close; p++)
+                        if (!strchr("0123456789abcdefABCDEF:", *p))
+                                return false;
+                host_n = (size_t)(close - s) + 1;
+        } else {
+                colon = memchr(s, ':', n);
+                if (colon)
+                        host_n = (size_t)(colon - s);
+                for (size_t i = 0, start = 0; i <= host_n; i++) {
+                        if (i < host_n && s[i] != '.') {
+                                if (!is_alnum(s[i]) && s[i] != '-')
+                                        return false;
+                                continue;
+                        }
+                        if (i == start || s[start] == '-' || s[i - 1] == '-')
+                                return false;
+                        start = i + 1;
+                }
+        }
+        if (host_n == n)
+                return true;
+        if (s[host_n] != ':' || host_n + 1 == n)
+                return false;
+        for (size_t i = host_n + 1; i < n; i++)
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+        return true;
+}
+
+/* tag := [\w][\w.-]{0,127} */
+static bool valid_tag(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > TAG_MAX || s[0] == '.' || s[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!is_alnum(s[i]) && !strchr("_.-", s[i]))
+                        return false;
+        return true;
+}
+
+static bool is_lower_hex(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+/* The digests go-digest accepts: a registered algorithm and its exact
+ * length of lowercase hex. */
+static bool valid_digest(const char *s)
+{
+        static const struct {
+                const char *alg;
+                size_t hex;
+        } algs[] = { { "sha256:", 64 }, { "sha384:", 96 }, { "sha512:", 128 } };
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(algs); i++) {
+                size_t l = strlen(algs[i].alg);
+                if (strncmp(s, algs[i].alg, l) == 0)
+                        return strlen(s + l) == algs[i].hex && is_lower_hex(s + l, algs[i].hex);
+        }
+        return false;
+}
+
+static bool valid_remote(const char *s)
+{
+        for (;;) {
+                const char *slash = strchr(s, '/');
+                size_t n = slash ? (size_t)(slash - s) : strlen(s);
+
+                if (!valid_path_component(s, n))
+                        return false;
+                if (!slash)
+                        return true;
+                s = slash + 1;
+        }
+}
+
+static bool has_upper(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] >= 'A' && s[i] <= 'Z')
+                        return true;
+        return false;
+}
+
+/* As Docker's splitDockerDomain: the first component names a registry when
+ * it has a '.' or a ':', is "localhost", or has an uppercase letter. */
+static void split_domain(const char *name, char **ret_domain, char **ret_remote)
+{
+        const char *slash = strchr(name, '/');
+        size_t n = slash ? (size_t)(slash - name) : 0;
+        char *domain, *remote;
+
+        if (!slash || (!memchr(name, '.', n) && !memchr(name, ':', n) &&
+                       !(n == 9 && strncmp(name, "localhost", 9) == 0) && !has_upper(name, n))) {
+                domain = pr_strdup(DEFAULT_DOMAIN);
+                remote = pr_strdup(name);
+        } else {
+                domain = pr_strndup(name, n);
+                remote = pr_strdup(slash + 1);
+        }
+        if (strcmp(domain, LEGACY_DEFAULT_DOMAIN) == 0) {
+                free(domain);
+                domain = pr_strdup(DEFAULT_DOMAIN);
+        }
+        if (strcmp(domain, DEFAULT_DOMAIN) == 0 && !strchr(remote, '/')) {
+                char *r = pr_asprintf(OFFICIAL_PREFIX "%s", remote);
+                free(remote);
+                remote = r;
+        }
+        *ret_domain = domain;
+        *ret_remote = remote;
+}
+
+static int check_name(const char *ref, const char *domain, const char *remote,
+                      struct pr_error *err)
+{
+        if (!valid_domain(domain, strlen(domain)))
+                return pr_err_usage(err, "image reference '%s': invalid registry '%s'", ref,
+                                    domain);
+        if (has_upper(remote, strlen(remote)))
+                return pr_err_usage(err, "image reference '%s': repository name must be lowercase",
+                                    ref);
+        if (!valid_remote(remote))
+                return pr_err_usage(err, "image reference '%s': invalid repository name '%s'", ref,
+                                    remote);
+        if (strlen(domain) + 1 + strlen(remote) > NAME_TOTAL_MAX)
+                return pr_err_usage(err, "image reference '%s': name longer than %d characters",
+                                    ref, NAME_TOTAL_MAX);
+        return 0;
+}
+
+int image_ref_normalize(const char *ref, char **ret, struct pr_error *err)
+{
+        _cleanup_free_ char *name = NULL, *domain = NULL, *remote = NULL;
+        const char *at, *digest = NULL, *tag = NULL, *last_slash;
+        char *colon;
+        int r;
+
+        if (!ref || !*ref)
+                return pr_err_usage(err, "image reference is empty");
+        at = strchr(ref, '@');
+        name = at ? pr_strndup(ref, (size_t)(at - ref)) : pr_strdup(ref);
+        if (at) {
+                digest = at + 1;
+                if (!valid_digest(digest))
+                        return pr_err_usage(err, "image reference '%s': invalid digest '%s'", ref,
+                                            digest);
+        }
+        last_slash = strrchr(name, '/');
+        colon = strrchr(last_slash ? last_slash : name, ':');
+        if (colon) {
+                *colon = '\0';
+                tag = colon + 1;
+                if (!valid_tag(tag))
+                        return pr_err_usage(err, "image reference '%s': invalid tag '%s'", ref,
+                                            tag);
+        }
+        if (!*name)
+                return pr_err_usage(err, "image reference '%s': no repository name", ref);
+        /* Docker refuses these: they read as image ids, not names. */
+        if (strlen(name) == 64 && is_lower_hex(name, 64))
+                return pr_err_usage(err, "image reference '%s': a 64-digit hex string is an id, "
+                                         "not a name", ref);
+        split_domain(name, &domain, &remote);
+        r = check_name(ref, domain, remote, err);
+        if (r < 0)
+                return r;
+        *ret = pr_asprintf("%s/%s%s%s%s%s", domain, remote, tag || !digest ? ":" : "",
+                           tag ? tag : (digest ? "" : "latest"), digest ? "@" : "",
+                           digest ? digest : "");
+        return 0;
+}
+
+void image_ref_familiar(const char *normalized, char **ret_repo, char **ret_tag)
+{
+        _cleanup_free_ char *name = NULL;
+        const char *at = strchr(normalized, '@'), *repo;
+        char *colon, *slash;
+
+        name = at ? pr_strndup(normalized, (size_t)(at - normalized)) : pr_strdup(normalized);
+        slash = strrchr(name, '/');
+        colon = strrchr(slash ? slash : name, ':');
+        if (colon)
+                *colon = '\0';
+        *ret_tag = pr_strdup(colon ? colon + 1 : "<none>");
+        repo = name;
+        if (pr_startswith(repo, DEFAULT_DOMAIN "/")) {
+                repo += strlen(DEFAULT_DOMAIN "/");
+                if (pr_startswith(repo, OFFICIAL_PREFIX))
+                        repo += strlen(OFFICIAL_PREFIX);
+        }
+        *ret_repo = pr_strdup(repo);
+}
+
+/* ---- Config -------------------------------------------------------------- */
+
+void image_config_done(struct image_config *c)
+{
+        if (!c)
+                return;
+        c->entrypoint = pr_strv_free(c->entrypoint);
+        c->cmd = pr_strv_free(c->cmd);
+        c->env = pr_strv_free(c->env);
+        free(c->working_dir);
+        free(c->user);
+        free(c->stop_signal);
+        c->working_dir = c->user = c->stop_signal = NULL;
+}
+
+static void config_donep(struct image_config *c)
+{
+        image_config_done(c);
+}
+#define _cleanup_config_ _cleanup_(config_donep)
+
+static void replace_str(char **dst, const char *src)
+{
+        if (!src)
+                return;
+        free(*dst);
+        *dst = pr_strdup(src);
+}
+
+static void replace_strv(char ***dst, char *const *src)
+{
+        if (!src)
+                return;
+        pr_strv_free(*dst);
+        *dst = pr_strv_copy(src);
+}
+
+/* Env entries of over replace those of the same name, as `docker run -e`
+ * does; the others are appended. */
+static void merge_env(char ***env, char *const *over)
+{
+        for (size_t i = 0; over && over[i]; i++) {
+                size_t klen = strcspn(over[i], "=");
+                bool replaced = false;
+
+                for (size_t j = 0; *env && (*env)[j]; j++) {
+                        if (strncmp((*env)[j], over[i], klen) == 0 &&
+                            ((*env)[j][klen] == '=' || (*env)[j][klen] == '\0')) {
+                                free((*env)[j]);
+                                (*env)[j] = pr_strdup(over[i]);
+                                replaced = true;
+                                break;
+                        }
+                }
+                if (!replaced)
+                        pr_strv_push(env, over[i]);
+        }
+}
+
+static void config_merge(struct image_config *base, const struct image_config *over)
+{
+        if (!over)
+                return;
+        replace_strv(&base->entrypoint, over->entrypoint);
+        replace_strv(&base->cmd, over->cmd);
+        merge_env(&base->env, over->env);
+        replace_str(&base->working_dir, over->working_dir);
+        replace_str(&base->user, over->user);
+        replace_str(&base->stop_signal, over->stop_signal);
+}
+
+static int strv_from_json(struct json_object *o, const char *field, char ***ret,
+                          struct pr_error *err)
+{
+        _cleanup_strv_free_ char **v = NULL;
+        size_t n;
+
+        if (!o)
+                return 0;
+        if (!json_object_is_type(o, json_type_array))
+                return pr_err_msg(err, EINVAL, "field '%s': not an array of strings", field);
+        n = json_object_array_length(o);
+        v = pr_calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *s = json_object_array_get_idx(o, i);
+                if (!json_object_is_type(s, json_type_string))
+                        return pr_err_msg(err, EINVAL, "field '%s': not an array of strings",
+                                          field);
+                v[i] = pr_strdup(json_object_get_string(s));
+        }
+        *ret = PR_TAKE_PTR(v);
+        return 0;
+}
+
+static int str_from_json(struct json_object *o, const char *field, char **ret,
+                         struct pr_error *err)
+{
+        if (!o)
+                return 0;
+        if (!json_object_is_type(o, json_type_string))
+                return pr_err_msg(err, EINVAL, "field '%s': not a string", field);
+        /* OCI writes "" for unset strings; keep our NULL-means-default. */
+        if (json_object_get_string_len(o) > 0)
+                *ret = pr_strdup(json_object_get_string(o));
+        return 0;
+}
+
+static struct json_object *get_field(struct json_object *o, const char *key)
+{
+        struct json_object *v = NULL;
+
+        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+                return NULL;
+        return v;
+}
+
+/* Reads the OCI image config shape: {"config": {...}}, or Docker's
+ * {"Config": {...}}. */
+static int config_from_json(struct json_object *top, struct image_config *ret,
+                            struct pr_error *err)
+{
+        _cleanup_config_ struct image_config c = {};
+        struct json_object *cfg;
+        int r;
+
+        if (!json_object_is_type(top, json_type_object))
+                return pr_err_msg(err, EINVAL, "not a JSON object");
+        cfg = get_field(top, "config");
+        if (!cfg)
+                cfg = get_field(top, "Config");
+        if (!cfg) {
+                *ret = (struct image_config){};
+                return 0;
+        }
+        if (!json_object_is_type(cfg, json_type_object))
+                return pr_err_msg(err, EINVAL, "field 'config': not an object");
+        if ((r = strv_from_json(get_field(cfg, "Entrypoint"), "Entrypoint", &c.entrypoint, err)) < 0 ||
+            (r = strv_from_json(get_field(cfg, "Cmd"), "Cmd", &c.cmd, err)) < 0 ||
+            (r = strv_from_json(get_field(cfg, "Env"), "Env", &c.env, err)) < 0 ||
+            (r = str_from_json(get_field(cfg, "WorkingDir"), "WorkingDir", &c.working_dir, err)) < 0 ||
+            (r = str_from_json(get_field(cfg, "User"), "User", &c.user, err)) < 0 ||
+            (r = str_from_json(get_field(cfg, "StopSignal"), "StopSignal", &c.stop_signal, err)) < 0)
+                return r;
+        *ret = c;
+        c = (struct image_config){};
+        return 0;
+}
+
+static struct json_object *strv_to_json(char *const *v)
+{
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; v && v[i]; i++)
+                (void)json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
+static struct json_object *config_to_json(const struct image_config *c)
+{
+        struct json_object *o = json_object_new_object();
+
+        if (c->entrypoint)
+                (void)json_object_object_add(o, "Entrypoint", strv_to_json(c->entrypoint));
+        if (c->cmd)
+                (void)json_object_object_add(o, "Cmd", strv_to_json(c->cmd));
+        if (c->env)
+                (void)json_object_object_add(o, "Env", strv_to_json(c->env));
+        if (c->working_dir)
+                (void)json_object_object_add(o, "WorkingDir",
+                                             json_object_new_string(c->working_dir));
+        if (c->user)
+                (void)json_object_object_add(o, "User", json_object_new_string(c->user));
+        if (c->stop_signal)
+                (void)json_object_object_add(o, "StopSignal",
+                                             json_object_new_string(c->stop_signal));
+        return o;
+}
+
+static int json_load(const char *path, struct json_object **ret, struct pr_error *err)
+{
+        _cleanup_free_ char *data = NULL;
+        enum json_tokener_error jerr;
+        struct json_object *o;
+        int r;
+
+        r = pr_read_file(path, JSON_FILE_MAX, &data, NULL, err);
+        if (r < 0)
+                return r;
+        o = json_tokener_parse_verbose(data, &jerr);
+        if (!o)
+                return pr_err_msg(err, EINVAL, "parse '%s': %s", path,
+                                  json_tokener_error_desc(jerr));
+        *ret = o;
+        return 0;
+}
+
+static int json_save(const char *path, struct json_object *o, struct pr_error *err)
+{
+        const char *s = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        _cleanup_free_ char *text = pr_asprintf("%s\n", s);
+
+        return pr_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int image_config_load(const char *path, struct image_config *ret, struct pr_error *err)
+{
+        _cleanup_json_ struct json_object *o = NULL;
+        int r;
+
+        r = json_load(path, &o, err);
+        if (r >= 0)
+                r = config_from_json(o, ret, err);
+        if (r < 0)
+                return pr_err_wrap(err, "image config '%s'", path);
+        return 0;
+}
+
+/* ---- Store: paths, lock, refs index ---------------------------------------- */
+
+static char *store_path(const char *root_dir)
+{
+        return pr_asprintf("%s/images", root_dir);
+}
+
+/* The store is 0700: an image may carry setuid-root binaries, which no
+ * unprivileged host user may reach through the store. */
+static int store_lock(const char *store, int *ret_fd, struct pr_error *err)
+{
+        _cleanup_free_ char *lock = pr_asprintf("%s/.lock", store);
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = pr_mkdir_p(store, 0700, err);
+        if (r < 0)
+                return r;
+        fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return pr_err(err, errno, "open '%s'", lock);
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return pr_err(err, errno, "lock '%s'", lock);
+        *ret_fd = PR_TAKE_FD(fd);
+        return 0;
+}
+
+/* refs.json: {"version": 1, "refs": {"<normalised ref>": "<id>"}}. A missing
+ * file is an empty store. Read without the lock: it is only ever replaced
+ * whole by rename, after the content it names is complete. */
+static int refs_load(const char *store, struct json_object **ret, struct pr_error *err)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/refs.json", store);
+        _cleanup_json_ struct json_object *o = NULL;
+        struct json_object *refs;
+        int r;
+
+        if (access(path, F_OK) < 0 && errno == ENOENT) {
+                o = json_object_new_object();
+                (void)json_object_object_add(o, "version", json_object_new_int(1));
+                (void)json_object_object_add(o, "refs", json_object_new_object());
+                *ret = PR_TAKE_PTR(o);
+                return 0;
+        }
+        r = json_load(path, &o, err);
+        if (r < 0)
+                return r;
+        refs = get_field(o, "refs");
+        if (!refs || !json_object_is_type(refs, json_type_object))
+                return pr_err_msg(err, EINVAL, "'%s': no \"refs\" object", path);
+        *ret = PR_TAKE_PTR(o);
+        return 0;
+}
+
+static int refs_save(const char *store, struct json_object *o, struct pr_error *err)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/refs.json", store);
+
+        return json_save(path, o, err);
+}
+
+static struct json_object *refs_map(struct json_object *o)
+{
+        return get_field(o, "refs");
+}
+
+/* The id a ref names, by exact key, then by normalised form; NULL when
+ * absent. ret_key gets the key that matched. */
+static const char *refs_find(struct json_object *o, const char *ref, const char **ret_key)
+{
+        _cleanup_free_ char *norm = NULL;
+        struct json_object *v;
+        const char *key = ref;
+
+        v = get_field(refs_map(o), ref);
+        if (!v && image_ref_normalize(ref, &norm, NULL) >= 0) {
+                v = get_field(refs_map(o), norm);
+                key = norm;
+        }
+        if (!v || !json_object_is_type(v, json_type_string))
+                return NULL;
+        if (ret_key) {
+                /* The key's storage lives in the object, not in norm. */
+                json_object_object_foreach(refs_map(o), k, val)
+                {
+                        (void)val;
+                        if (strcmp(k, key) == 0)
+                                *ret_key = k;
+                }
+        }
+        return json_object_get_string(v);
+}
+
+static bool id_in_use(struct json_object *o, const char *id)
+{
+        json_object_object_foreach(refs_map(o), k, v)
+        {
+                (void)k;
+                if (pr_streq(json_object_get_string(v), id))
+                        return true;
+        }
+        return false;
+}
+
+static bool valid_id(const char *id)
+{
+        return id && strlen(id) == 64 && is_lower_hex(id, 64);
+}
+
+static int random_hex(char *buf, size_t bytes, struct pr_error *err)
+{
+        unsigned char raw[32];
+
+        if (bytes > sizeof(raw))
+                return pr_err(err, EINVAL, "random id of %zu bytes", bytes);
+        if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
+                return pr_err(err, errno ? errno : EIO, "getrandom");
+        for (size_t i = 0; i < bytes; i++)
+                (void)sprintf(buf + 2 * i, "%02x", raw[i]);
+        return 0;
+}
+
+/* ---- Store: temporary directories --------------------------------------- */
+
+/* Makes <store>/.tmp-<random> and holds a flock on it for as long as the
+ * returned fd is open, so sweep_stale() in another process knows it is
+ * still being filled. */
+static int tmp_dir_create(const char *store, char **ret_path, int *ret_fd, struct pr_error *err)
+{
+        char rnd[33];
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = random_hex(rnd, 16, err);
+        if (r < 0)
+                return r;
+        path = pr_asprintf("%s/" TMP_PREFIX "%s", store, rnd);
+        if (mkdir(path, 0700) < 0)
+                return pr_err(err, errno, "mkdir '%s'", path);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = pr_err(err, errno, "lock '%s'", path);
+                (void)rmdir(path);
+                return r;
+        }
+        *ret_path = PR_TAKE_PTR(path);
+        *ret_fd = PR_TAKE_FD(fd);
+        return 0;
+}
+
+/* Removes temporary directories whose owner died: an import that crashed,
+ * or content whose removal was cut short. Called under the store lock. */
+static void sweep_stale(const char *store)
+{
+        DIR *d = opendir(store);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+                _cleanup_close_ int fd = -1;
+                struct pr_error e = {};
+
+                if (!pr_startswith(de->d_name, TMP_PREFIX))
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                path = pr_asprintf("%s/%s", store, de->d_name);
+                if (pr_rm_rf(path, &e) < 0)
+                        pr_log_debug("image store: %s; ignoring", e.msg);
+        }
+        (void)closedir(d);
+}
+
+/* Content leaves its id first (a rename, atomic), so a crash during the
+ * removal leaves a temporary directory for sweep_stale(), never a
+ * half-removed image under a live id. */
+static int discard_content(const char *store, const char *id, struct pr_error *err)
+{
+        _cleanup_free_ char *dir = pr_asprintf("%s/%s", store, id), *tmp = NULL;
+        char rnd[33];
+        int r;
+
+        r = random_hex(rnd, 16, err);
+        if (r < 0)
+                return r;
+        tmp = pr_asprintf("%s/" TMP_PREFIX "rm-%s", store, rnd);
+        if (rename(dir, tmp) < 0)
+                return errno == ENOENT ? 0 : pr_err(err, errno, "rename '%s'", dir);
+        return pr_rm_rf(tmp, err);
+}
+
+/* ---- Import -------------------------------------------------------------- */
+
+/* Archive member names must stay below the root: no absolute paths and no
+ * ".." components. libarchive checks this too (SECURE_* flags); checking
+ * here as well gives an error that names the entry. */
+static bool archive_path_safe(const char *p)
+{
+        if (!p || p[0] == '/')
+                return false;
+        for (;;) {
+                size_t n = strcspn(p, "/");
+                if (n == 2 && p[0] == '.' && p[1] == '.')
+                        return false;
+                if (!p[n])
+                        return true;
+                p += n + 1;
+        }
+}
+
+static void filter_xattrs(struct archive_entry *e)
+{
+        const char *name;
+        const void *value;
+        size_t size, n = 0;
+        struct {
+                char *name;
+                void *value;
+                size_t size;
+        } *keep = NULL;
+
+        if (archive_entry_xattr_reset(e) == 0)
+                return;
+        while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+                if (!pr_copy_xattr_wanted(name))
+                        continue;
+                keep = pr_realloc(keep, (n + 1) * sizeof(*keep));
+                keep[n].name = pr_strdup(name);
+                keep[n].value = pr_malloc(size ? size : 1);
+                memcpy(keep[n].value, value, size);
+                keep[n].size = size;
+                n++;
+        }
+        archive_entry_xattr_clear(e);
+        for (size_t i = 0; i < n; i++) {
+                archive_entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
+                free(keep[i].name);
+                free(keep[i].value);
+        }
+        free(keep);
+}
+
+static int archive_fail(struct archive *a, const char *what, struct pr_error *err)
+{
+        int code = archive_errno(a);
+
+        /* libarchive's own refusals (ARCHIVE_ERRNO_MISC = -1) carry no errno. */
+        return pr_err_msg(err, code > 0 ? code : EINVAL, "%s: %s", what,
+                          archive_error_string(a) ? archive_error_string(a) : "archive error");
+}
+
+static int copy_entry_data(struct archive *in, struct archive *out, const char *name,
+                           struct pr_error *err)
+{
+        for (;;) {
+                const void *buf;
+                size_t size;
+                la_int64_t off;
+                int r = archive_read_data_block(in, &buf, &size, &off);
+
+                if (r == ARCHIVE_EOF)
+                        return 0;
+                if (r < ARCHIVE_WARN)
+                        return archive_fail(in, name, err);
+                if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
+                        return archive_fail(out, name, err);
+        }
+}
+
+static int extract_entries(struct archive *in, struct archive *out, struct pr_error *err)
+{
+        struct archive_entry *e;
+        int r;
+
+        for (;;) {
+                const char *name, *link;
+
+                r = archive_read_next_header(in, &e);
+                if (r == ARCHIVE_EOF)
+                        return 0;
+                if (r < ARCHIVE_WARN)
+                        return archive_fail(in, "read", err);
+                name = archive_entry_pathname(e);
+                link = archive_entry_hardlink(e);
+                if (!archive_path_safe(name))
+                        return pr_err_msg(err, EPERM, "entry '%s': path leaves the root",
+                                          name ? name : "");
+                if (link && !archive_path_safe(link))
+                        return pr_err_msg(err, EPERM, "entry '%s': hard link to '%s' leaves "
+                                                      "the root", name, link);
+                filter_xattrs(e);
+                if (archive_write_header(out, e) < ARCHIVE_WARN)
+                        return archive_fail(out, name, err);
+                if (archive_entry_size(e) > 0 && !link) {
+                        r = copy_entry_data(in, out, name, err);
+                        if (r < 0)
+                                return r;
+                }
+                if (archive_write_finish_entry(out) < ARCHIVE_WARN)
+                        return archive_fail(out, name, err);
+        }
+}
+
+/* archive_write_disk resolves names against the current directory, and
+ * SECURE_SYMLINKS checks every component of them: so extraction runs with
+ * the new rootfs as cwd (any prefix of ours would be checked too), and the
+ * old cwd comes back before returning. podrun is single-threaded. Device
+ * nodes are made: import runs as root, and images such as Debian's carry
+ * none that the runtime's own /dev does not cover. Ownership is numeric
+ * (no set_standard_lookup): the host's user names mean nothing inside. */
+static int extract_tar(const char *tarball, const char *rootfs, struct pr_error *err)
+{
+        const int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                          ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK |
+                          ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                          ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+        _cleanup_close_ int saved_cwd = -1, root_fd = -1;
+        struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+        int r;
+
+        if (!in || !out)
+                abort();
+        (void)archive_read_support_filter_all(in);
+        (void)archive_read_support_format_tar(in);
+        (void)archive_write_disk_set_options(out, flags);
+        saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        root_fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (saved_cwd < 0 || root_fd < 0)
+                r = pr_err(err, errno, "open '%s'", saved_cwd < 0 ? "." : rootfs);
+        else if (archive_read_open_filename(in, tarball, 64 * 1024) != ARCHIVE_OK)
+                r = archive_fail(in, "open", err);
+        else if (fchdir(root_fd) < 0)
+                r = pr_err(err, errno, "chdir '%s'", rootfs);
+        else {
+                r = extract_entries(in, out, err);
+                /* Close applies the deferred directory modes and times,
+                 * relative to the cwd, so it runs before the cwd returns. */
+                if (archive_write_close(out) < ARCHIVE_WARN && r >= 0)
+                        r = archive_fail(out, "finish", err);
+                if (fchdir(saved_cwd) < 0)
+                        abort(); /* a changed cwd would silently misdirect the caller */
+        }
+        (void)archive_read_free(in);
+        (void)archive_write_free(out);
+        if (r < 0)
+                return pr_err_wrap(err, "extract '%s'", tarball);
+        return 0;
+}
+
+struct size_seen {
+        size_t n;
+        ino_t *inos;
+};
+
+/* Apparent size, as `docker images` shows it: regular files (each inode
+ * once) and symlinks. */
+static int tree_size(int dfd, struct size_seen *seen, uint64_t *sum)
+{
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d) {
+                (void)close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d)) && r >= 0) {
+                struct stat st;
+                bool dup = false;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        int fd = openat(dirfd(d), de->d_name,
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        r = fd < 0 ? -errno : tree_size(fd, seen, sum);
+                        continue;
+                }
+                for (size_t i = 0; st.st_nlink > 1 && i < seen->n && !dup; i++)
+                        dup = seen->inos[i] == st.st_ino;
+                if (dup)
+                        continue;
+                if (st.st_nlink > 1) {
+                        ino_t *slot = pr_array_grow(&seen->inos, &seen->n, sizeof(ino_t));
+                        *slot = st.st_ino;
+                }
+                if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+                        *sum += (uint64_t)st.st_size;
+        }
+        (void)closedir(d);
+        return r;
+}
+
+struct import_source {
+        char *rootfs;      /* directory to copy, or NULL */
+        char *tarball;     /* archive to extract, or NULL */
+        char *config_file; /* bundle config.json, or NULL */
+};
+
+static void source_done(struct import_source *s)
+{
+        free(s->rootfs);
+        free(s->tarball);
+        free(s->config_file);
+}
+
+/* A directory with a rootfs/ subdirectory is a bundle (rootfs/ plus an
+ * optional config.json); any other directory is the root filesystem itself;
+ * a file is a tarball. */
+static int source_open(const char *path, struct import_source *src, struct pr_error *err)
+{
+        _cleanup_free_ char *sub = pr_asprintf("%s/rootfs", path);
+        _cleanup_free_ char *cfg = pr_asprintf("%s/config.json", path);
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return pr_err(err, errno, "source '%s'", path);
+        if (S_ISREG(st.st_mode)) {
+                src->tarball = pr_strdup(path);
+                return 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return pr_err_msg(err, EINVAL, "source '%s': neither a directory nor a tarball",
+                                  path);
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+                src->rootfs = PR_TAKE_PTR(sub);
+                if (access(cfg, F_OK) == 0)
+                        src->config_file = PR_TAKE_PTR(cfg);
+                return 0;
+        }
+        src->rootfs = pr_strdup(path);
+        return 0;
+}
+
+static int write_image_json(const char *dir, const char *id, const char *source,
+                            const struct image_config *cfg, uint64_t size, struct pr_error *err)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/image.json", dir);
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        uint64_t now = pr_now_real_usec();
+        char created[PR_RFC3339_MAX];
+
+        pr_format_rfc3339_usec(now, created);
+        (void)json_object_object_add(o, "version", json_object_new_int(1));
+        (void)json_object_object_add(o, "id", json_object_new_string(id));
+        (void)json_object_object_add(o, "created", json_object_new_string(created));
+        (void)json_object_object_add(o, "createdUsec", json_object_new_int64((int64_t)now));
+        (void)json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+        (void)json_object_object_add(o, "source", json_object_new_string(source));
+        (void)json_object_object_add(o, "config", config_to_json(cfg));
+        return json_save(path, o, err);
+}
+
+/* Fills <tmp>/rootfs and <tmp>/image.json; nothing outside tmp changes. */
+static int import_fill(const char *tmp, const char *id, const char *path,
+                       const struct image_config *config, struct pr_error *err)
+{
+        _cleanup_free_ char *rootfs = pr_asprintf("%s/rootfs", tmp);
+        _cleanup_(source_done) struct import_source src = {};
+        _cleanup_config_ struct image_config cfg = {};
+        struct size_seen seen = {};
+        uint64_t size = 0;
+        int fd, r;
+
+        r = source_open(path, &src, err);
+        if (r < 0)
+                return r;
+        if (src.config_file) {
+                r = image_config_load(src.config_file, &cfg, err);
+                if (r < 0)
+                        return r;
+        }
+        config_merge(&cfg, config);
+        if (src.tarball) {
+                if (mkdir(rootfs, 0755) < 0)
+                        return pr_err(err, errno, "mkdir '%s'", rootfs);
+                r = extract_tar(src.tarball, rootfs, err);
+        } else
+                r = pr_copy_tree(src.rootfs, rootfs, err);
+        if (r < 0)
+                return r;
+        fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = fd < 0 ? -errno : tree_size(fd, &seen, &size);
+        free(seen.inos);
+        if (r < 0)
+                return pr_err(err, r, "measure '%s'", rootfs);
+        return write_image_json(tmp, id, path, &cfg, size, err);
+}
+
+/* Under the store lock: the content gets its id, then the ref moves to it
+ * in one rename of refs.json, then the content the ref named before goes
+ * when nothing else names it. */
+static int import_commit(const char *store, const char *tmp, const char *id, const char *norm,
+                         struct pr_error *err)
+{
+        _cleanup_free_ char *dir = pr_asprintf("%s/%s", store, id), *old = NULL;
+        _cleanup_json_ struct json_object *refs = NULL;
+        _cleanup_close_ int lock = -1;
+        struct json_object *v;
+        struct pr_error e = {};
+        int r;
+
+        r = store_lock(store, &lock, err);
+        if (r < 0)
+                return r;
+        sweep_stale(store);
+        r = refs_load(store, &refs, err);
+        if (r < 0)
+                return r;
+        v = get_field(refs_map(refs), norm);
+        if (v && json_object_is_type(v, json_type_string))
+                old = pr_strdup(json_object_get_string(v));
+        if (rename(tmp, dir) < 0)
+                return pr_err(err, errno, "rename '%s' to '%s'", tmp, dir);
+        (void)json_object_object_add(refs_map(refs), norm, json_object_new_string(id));
+        r = refs_save(store, refs, err);
+        if (r < 0) {
+                (void)pr_rm_rf(dir, NULL);
+                return r;
+        }
+        if (valid_id(old) && !id_in_use(refs, old) && discard_content(store, old, &e) < 0)
+                pr_log_debug("image store: %s; ignoring", e.msg);
+        return 0;
+}
+
+int image_import(const char *root_dir, const char *ref, const char *path,
+                 const struct image_config *config, struct pr_error *err)
+{
+        _cleanup_free_ char *norm = NULL, *store = store_path(root_dir), *tmp = NULL;
+        _cleanup_close_ int tmp_fd = -1;
+        char id[65];
+        int r;
+
+        r = image_ref_normalize(ref, &norm, err);
+        if (r < 0)
+                return r;
+        /* The slow copy runs unlocked, in a private temporary directory;
+         * only the commit takes the store lock. */
+        r = pr_mkdir_p(store, 0700, err);
+        if (r >= 0)
+                r = random_hex(id, 32, err);
+        if (r >= 0)
+                r = tmp_dir_create(store, &tmp, &tmp_fd, err);
+        if (r < 0)
+                return pr_err_wrap(err, "image '%s'", ref);
+        r = import_fill(tmp, id, path, config, err);
+        if (r >= 0)
+                r = import_commit(store, tmp, id, norm, err);
+        if (r < 0) {
+                (void)pr_rm_rf(tmp, NULL);
+                return pr_err_wrap(err, "image '%s'", ref);
+        }
+        return 0;
+}
+
+/* ---- Resolve, list, remove ---------------------------------------------- */
+
+static int image_load(const char *store, const char *norm, const char *id, struct image **ret,
+                      struct pr_error *err)
+{
+        _cleanup_(image_freep) struct image *img = pr_calloc(1, sizeof(*img));
+        _cleanup_json_ struct json_object *o = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct json_object *v;
+        int r;
+
+        if (!valid_id(id))
+                return pr_err_msg(err, EINVAL, "refs index: bad id for '%s'", norm);
+        img->ref = pr_strdup(norm);
+        img->id = pr_strdup(id);
+        img->dir = pr_asprintf("%s/%s", store, id);
+        img->rootfs = pr_asprintf("%s/rootfs", img->dir);
+        path = pr_asprintf("%s/image.json", img->dir);
+        r = json_load(path, &o, err);
+        if (r < 0)
+                return r;
+        r = config_from_json(o, &img->config, err);
+        if (r < 0)
+                return pr_err_wrap(err, "'%s'", path);
+        v = get_field(o, "createdUsec");
+        img->created_usec = v ? (uint64_t)json_object_get_int64(v) : 0;
+        v = get_field(o, "size");
+        img->size_bytes = v ? (uint64_t)json_object_get_int64(v) : 0;
+        *ret = PR_TAKE_PTR(img);
+        return 0;
+}
+
+int image_resolve(const char *root_dir, const char *ref, struct image **ret, struct pr_error *err)
+{
+        _cleanup_free_ char *store = store_path(root_dir), *norm = NULL;
+        _cleanup_json_ struct json_object *refs = NULL;
+        const char *id, *key = NULL;
+        int r;
+
+        r = refs_load(store, &refs, err);
+        if (r < 0)
+                return pr_err_wrap(err, "image '%s'", ref);
+        id = refs_find(refs, ref, &key);
+        if (!id) {
+                /* A malformed reference says so rather than "not found". */
+                r = image_ref_normalize(ref, &norm, err);
+                if (r < 0)
+                        return r;
+                return pr_err_msg(err, ENOENT,
+                                  "image '%s' not found; import it with "
+                                  "'podrun image import %s PATH'",
+                                  ref, ref);
+        }
+        r = image_load(store, key, id, ret, err);
+        if (r == -ENOENT)
+                return pr_err_msg(err, ENOENT, "image '%s' not found (removed meanwhile)", ref);
+        if (r < 0)
+                return pr_err_wrap(err, "image '%s'", ref);
+        return 0;
+}
+
+static int cmp_image(const void *a, const void *b)
+{
+        const struct image *x = *(struct image *const *)a, *y = *(struct image *const *)b;
+
+        return strcmp(x->ref, y->ref);
+}
+
+struct image **image_list_free(struct image **list, size_t n)
+{
+        for (size_t i = 0; list && i < n; i++)
+                image_free(list[i]);
+        free(list);
+        return NULL;
+}
+
+int image_list(const char *root_dir, struct image ***ret, size_t *ret_n, struct pr_error *err)
+{
+        _cleanup_free_ char *store = store_path(root_dir);
+        _cleanup_json_ struct json_object *refs = NULL;
+        struct image **list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = refs_load(store, &refs, err);
+        if (r < 0)
+                return pr_err_wrap(err, "image store '%s'", store);
+        json_object_object_foreach(refs_map(refs), k, v)
+        {
+                struct image *img = NULL;
+                struct pr_error e = {};
+
+                /* One damaged entry must not hide the others from `ls`. */
+                if (image_load(store, k, json_object_get_string(v), &img, &e) < 0) {
+                        pr_log_debug("image '%s': %s; skipping", k, e.msg);
+                        continue;
+                }
+                list = pr_realloc(list, (n + 1) * sizeof(*list));
+                list[n++] = img;
+        }
+        if (n > 1)
+                qsort(list, n, sizeof(*list), cmp_image);
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+int image_remove(const char *root_dir, const char *ref, struct pr_error *err)
+{
+        _cleanup_free_ char *store = store_path(root_dir), *id = NULL, *key = NULL;
+        _cleanup_json_ struct json_object *refs = NULL;
+        _cleanup_close_ int lock = -1;
+        const char *found, *k = NULL;
+        int r;
+
+        r = store_lock(store, &lock, err);
+        if (r >= 0)
+                r = refs_load(store, &refs, err);
+        if (r < 0)
+                return pr_err_wrap(err, "image '%s'", ref);
+        found = refs_find(refs, ref, &k);
+        if (!found)
+                return pr_err_msg(err, ENOENT, "image '%s' not found", ref);
+        id = pr_strdup(found);
+        key = pr_strdup(k);
+        json_object_object_del(refs_map(refs), key);
+        r = refs_save(store, refs, err);
+        if (r >= 0 && valid_id(id) && !id_in_use(refs, id))
+                r = discard_content(store, id, err);
+        sweep_stale(store);
+        if (r < 0)
+                return pr_err_wrap(err, "image '%s'", ref);
+        return 0;
+}
+
+struct image *image_free(struct image *img)
+{
+        if (!img)
+                return NULL;
+        free(img->ref);
+        free(img->id);
+        free(img->dir);
+        free(img->rootfs);
+        image_config_done(&img->config);
+        free(img);
+        return NULL;
+}
