@@ -358,7 +358,7 @@ static void merge_env(char ***env, char *const *over)
         }
 }
 
-static void config_merge(struct image_config *base, const struct image_config *over)
+void image_config_merge(struct image_config *base, const struct image_config *over)
 {
         if (!over)
                 return;
@@ -996,7 +996,7 @@ static int import_fill(const char *tmp, const char *id, const char *path,
                 if (r < 0)
                         return r;
         }
-        config_merge(&cfg, config);
+        image_config_merge(&cfg, config);
         if (src.tarball) {
                 if (mkdir(rootfs, 0755) < 0)
                         return pr_err(err, errno, "mkdir '%s'", rootfs);

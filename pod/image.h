@@ -64,5 +64,9 @@ int image_remove(const char *root_dir, const char *ref, struct pr_error *err);
 /* Reads an OCI image config file ({"config": {"Entrypoint": [...], ...}}). */
 int image_config_load(const char *path, struct image_config *ret, struct pr_error *err);
 
+/* Lays over on base: each field set in over replaces base's, except env,
+ * where an entry replaces base's entry of the same name or is appended. */
+void image_config_merge(struct image_config *base, const struct image_config *over);
+
 struct image *image_free(struct image *img);
 void image_config_done(struct image_config *c);

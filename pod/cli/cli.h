@@ -26,3 +26,4 @@ int cli_usage_error(struct pr_error *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 int cmd_validate(int argc, char **argv, struct pr_error *err);
+int cmd_image(int argc, char **argv, struct pr_error *err);

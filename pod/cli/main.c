@@ -30,7 +30,7 @@ static const struct cmd commands[] = {
           "run a command inside a container" },
         { "inspect", cmd_not_implemented, "POD", "print a pod's status as JSON" },
         { "validate", cmd_validate, "FILE...", "check manifests and describe the pods in them" },
-        { "image", cmd_not_implemented, "import|ls|rm ...", "manage the image store" },
+        { "image", cmd_image, "import|ls|rm ...", "manage the image store" },
 };
 
 static void print_help(void)
