@@ -216,6 +216,8 @@ struct spec_handler {
                 char *service;
         } grpc;
         int64_t sleep_seconds;
+        bool set;       /* written at all, even empty: validation wants a handler */
+        unsigned given; /* bit (1u << type) for every handler key written */
         struct spec_pos pos;
 };
 
@@ -255,6 +257,8 @@ struct spec_env {
                 char *key;
                 bool optional;
         } key_ref; /* configMapKeyRef or secretKeyRef */
+        bool has_value_from;   /* valueFrom written, even empty */
+        unsigned n_value_from; /* sources written under valueFrom: exactly one is valid */
         struct spec_pos pos;
 };
 
@@ -263,6 +267,7 @@ struct spec_env_from {
         char *name;
         char *prefix;
         bool optional;
+        unsigned n_sources; /* configMapRef and secretRef written: exactly one is valid */
         struct spec_pos pos;
 };
 
@@ -394,6 +399,8 @@ enum spec_projection_type {
         _SPEC_PROJECTION_TYPE_MAX,
         _SPEC_PROJECTION_TYPE_INVALID = -EINVAL,
 };
+
+SPEC_DECLARE_STRING_TABLE(spec_projection_type, enum spec_projection_type)
 
 struct spec_projection {
         enum spec_projection_type type;
@@ -556,6 +563,9 @@ int spec_quantity_parse(const char *text, struct spec_quantity *ret);
 /* Exact comparison of two parsed quantities: <0, 0, >0. */
 int spec_quantity_cmp(const struct spec_quantity *a, const struct spec_quantity *b);
 void spec_quantity_done(struct spec_quantity *q);
+/* The canonical spelling Kubernetes prints (Quantity.String()): "2000m" is
+ * "2", "1024Mi" is "1Gi". Caller frees. */
+char *spec_quantity_format(const struct spec_quantity *q);
 
 /* Looks up a container (init or app) by name; NULL when absent. */
 const struct spec_container *spec_pod_find_container(const struct spec_pod *pod, const char *name);
