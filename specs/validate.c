@@ -1,0 +1,149 @@
+/* Pod validation as the API server's ValidatePod performs it: every problem
+ * becomes one diagnostic naming the field by its Kubernetes path, worded as
+ * Kubernetes words it, placed at the line and column where it was written.
+ * This file holds the framework and the pod-level rules; containers and
+ * volumes have their own files. It reads a finished struct spec_pod, never
+ * changes it, never stops at the first error, and makes no syscalls. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pod/base/util.h"
+#include "specs/validate-int.h"
+
+void val_report(struct val_ctx *c, enum spec_severity severity, const char *path,
+                const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        struct spec_pos pos;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                abort(); /* out of memory, as pr_malloc */
+        pos = c->pos_override ? *c->pos_override : spec_pod_field_pos(c->pod, path);
+        spec_diags_add(c->diags, severity, c->pod->file, pos, path, "%s", msg);
+        if (severity == SPEC_ERROR)
+                c->errors++;
+}
+
+void val_object_meta(struct val_ctx *c)
+{
+        const struct spec_pod *pod = c->pod;
+
+        if (!pod->name || !*pod->name)
+                val_required(c, "metadata.name", "name or generateName is required");
+        else
+                val_dns1123_subdomain(c, "metadata.name", pod->name);
+        if (pod->namespace && *pod->namespace)
+                val_dns1123_label(c, "metadata.namespace", pod->namespace);
+        val_labels(c, "metadata.labels", &pod->labels);
+        val_annotations(c, "metadata.annotations", &pod->annotations);
+}
+
+static void val_host_aliases(struct val_ctx *c)
+{
+        for (size_t i = 0; i < c->pod->n_host_aliases; i++) {
+                const struct spec_host_alias *a = &c->pod->host_aliases[i];
+                _cleanup_free_ char *ip = val_path("spec.hostAliases[%zu].ip", i);
+
+                if (!a->ip || !*a->ip)
+                        val_required(c, ip, NULL);
+                else
+                        val_ip(c, ip, a->ip);
+                for (size_t j = 0; a->hostnames && a->hostnames[j]; j++) {
+                        _cleanup_free_ char *h = val_path("spec.hostAliases[%zu].hostnames[%zu]", i, j);
+
+                        val_dns1123_subdomain(c, h, a->hostnames[j]);
+                }
+        }
+}
+
+static void val_dns_config(struct val_ctx *c)
+{
+        const struct spec_pod *pod = c->pod;
+        const struct spec_dns_config *d = &pod->dns_config;
+        size_t n_ns = pr_strv_len(d->nameservers), n_search = pr_strv_len(d->searches);
+        size_t search_len = 0;
+
+        if (pod->dns_policy == SPEC_DNS_NONE && n_ns == 0)
+                val_required(c, "spec.dnsConfig.nameservers",
+                             "must provide at least one DNS nameserver when DNSPolicy is set to None");
+        if (n_ns > 3)
+                val_invalid(c, "spec.dnsConfig.nameservers", d->nameservers[3],
+                            "must not have more than 3 nameservers");
+        for (size_t i = 0; i < n_ns; i++) {
+                _cleanup_free_ char *p = val_path("spec.dnsConfig.nameservers[%zu]", i);
+
+                val_ip(c, p, d->nameservers[i]);
+        }
+        if (n_search > 32)
+                val_invalid(c, "spec.dnsConfig.searches", d->searches[32],
+                            "must not have more than 32 search paths");
+        for (size_t i = 0; i < n_search; i++) {
+                _cleanup_free_ char *p = val_path("spec.dnsConfig.searches[%zu]", i);
+                /* A trailing dot names the root and is allowed. */
+                _cleanup_free_ char *s = pr_strdup(d->searches[i]);
+
+                search_len += strlen(s);
+                if (pr_endswith(s, ".") && strlen(s) > 1)
+                        s[strlen(s) - 1] = '\0';
+                val_dns1123_subdomain(c, p, s);
+        }
+        if (search_len + (n_search > 0 ? n_search - 1 : 0) > 2048)
+                val_invalid(c, "spec.dnsConfig.searches", "",
+                            "must not have more than 2048 characters (including spaces) in the search list");
+        for (size_t i = 0; i < d->options.n; i++) {
+                _cleanup_free_ char *p = val_path("spec.dnsConfig.options[%zu].name", i);
+
+                if (!d->options.items[i].key || !*d->options.items[i].key)
+                        val_required(c, p, "Option.Name must not be empty");
+        }
+}
+
+void val_pod_spec(struct val_ctx *c)
+{
+        const struct spec_pod *pod = c->pod;
+
+        val_volumes(c);
+        val_containers(c);
+        val_host_network_ports(c);
+        if (pod->restart_policy < 0 || pod->restart_policy >= _SPEC_RESTART_POLICY_MAX)
+                val_required(c, "spec.restartPolicy", NULL);
+        val_pod_security(c);
+        val_dns_config(c);
+        if (pod->termination_grace_period_seconds < 0)
+                val_invalid_int(c, "spec.terminationGracePeriodSeconds",
+                                pod->termination_grace_period_seconds,
+                                "must be greater than or equal to 0");
+        if (pod->active_deadline_seconds.set &&
+            (pod->active_deadline_seconds.value < 1 || pod->active_deadline_seconds.value > INT32_MAX))
+                val_invalid_int(c, "spec.activeDeadlineSeconds", pod->active_deadline_seconds.value,
+                                "must be between 1 and 2147483647, inclusive");
+        if (pod->hostname && *pod->hostname)
+                val_dns1123_label(c, "spec.hostname", pod->hostname);
+        if (pod->subdomain && *pod->subdomain)
+                val_dns1123_label(c, "spec.subdomain", pod->subdomain);
+        val_host_aliases(c);
+}
+
+int val_quantity_sign(const struct spec_quantity *q)
+{
+        static const struct spec_quantity zero = { .set = true, .text = (char *)"0" };
+
+        return spec_quantity_cmp(q, &zero);
+}
+
+int spec_validate(const struct spec_pod *pod, struct spec_diags *diags)
+{
+        _cleanup_free_ bool *volume_ok = pr_calloc(pod->n_volumes + 1, sizeof(bool));
+        struct val_ctx c = { .pod = pod, .diags = diags, .volume_ok = volume_ok };
+
+        val_object_meta(&c);
+        val_pod_spec(&c);
+        return c.errors;
+}
