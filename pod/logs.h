@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pod/base/cleanup.h"
+
 struct pr_error;
 
 #define LOGS_MAX_LINE (16 * 1024) /* containerd's split size */
@@ -53,3 +55,4 @@ uint64_t logs_writer_dropped(const struct logs_writer *w);
 const char *logs_writer_path(const struct logs_writer *w);
 
 struct logs_writer *logs_writer_free(struct logs_writer *w);
+PR_DEFINE_FREE_FUNC(struct logs_writer, logs_writer_free)
