@@ -29,7 +29,7 @@ static const struct cmd commands[] = {
         { "exec", cmd_not_implemented, "[-i] [-t] [POD/]CONTAINER -- CMD [ARG...]",
           "run a command inside a container" },
         { "inspect", cmd_not_implemented, "POD", "print a pod's status as JSON" },
-        { "validate", cmd_validate, "FILE...", "check manifests and describe the pods in them" },
+        { "validate", cmd_validate, "[--quiet] FILE...", "check manifests, describe their pods" },
         { "image", cmd_image, "import|ls|rm ...", "manage the image store" },
 };
 
