@@ -835,7 +835,7 @@ static int extract_entries(struct archive *in, struct archive *out, struct pr_er
 static int extract_tar(const char *tarball, const char *rootfs, struct pr_error *err)
 {
         const int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                          ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK |
+                          ARCHIVE_EXTRACT_XATTR |
                           ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                           ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
         _cleanup_close_ int saved_cwd = -1, root_fd = -1;
