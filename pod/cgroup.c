@@ -349,7 +349,7 @@ int cg_pod_open(const struct cg_options *opts, const char *pod_name, struct cg *
 static int write_file(const char *dir, const char *file, const char *value, struct pr_error *err)
 {
         _cleanup_free_ char *path = pr_asprintf("%s/%s", dir, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
         size_t len = strlen(value);
         ssize_t n;
 
