@@ -27,3 +27,5 @@ int cli_usage_error(struct pr_error *err, const char *cmd, const char *fmt, ...)
 
 int cmd_validate(int argc, char **argv, struct pr_error *err);
 int cmd_image(int argc, char **argv, struct pr_error *err);
+int cmd_logs(int argc, char **argv, struct pr_error *err);
+int cmd_exec(int argc, char **argv, struct pr_error *err);
