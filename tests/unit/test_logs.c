@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pod/base/error.h"
@@ -605,4 +606,183 @@ Test(logs, tail_ignores_an_unterminated_last_line)
         out = read_logs(t.path, 0, &o, NULL);
         cr_assert_str_eq(out, "b\n");
         tmpdir_done(&t);
+}
+
+/* ---- following --------------------------------------------------------- */
+
+struct fake_state {
+        const char *path; /* "<restart> <done>" */
+        pid_t writer;
+        pid_t watch; /* the fake supervisor */
+        int refreshes;
+};
+
+static int fake_refresh(void *userdata, struct logs_target *t, size_t n, bool *ret_gone,
+                        struct pr_error *err)
+{
+        struct fake_state *fs = userdata;
+        _cleanup_free_ char *text = NULL;
+        unsigned restart = 0;
+        int done = 0;
+
+        fs->refreshes++;
+        if (fs->watch > 0) {
+                siginfo_t si = {};
+
+                /* The supervisor's liveness, as cmd_logs checks it. */
+                if (waitid(P_PID, (id_t)fs->watch, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                    si.si_pid == fs->watch) {
+                        *ret_gone = true;
+                        return 0;
+                }
+        }
+        if (pr_read_file(fs->path, 100, &text, NULL, err) < 0) {
+                *ret_gone = true;
+                return 0;
+        }
+        cr_assert_eq(sscanf(text, "%u %d", &restart, &done), 2);
+        for (size_t i = 0; i < n; i++) {
+                t[i].latest_restart = restart;
+                t[i].done = done;
+        }
+        *ret_gone = false;
+        return 0;
+}
+
+static void child_sleep_ms(int ms)
+{
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+
+        (void)nanosleep(&ts, NULL);
+}
+
+/* CHILD: plays the supervisor: writes lines, rotates, restarts, ends. */
+static void run_writer(const char *dir, const char *state)
+{
+        struct logs_options o = { .max_file_bytes = 300, .max_files = 2 };
+        struct logs_writer *w = NULL;
+        struct pr_error err = {};
+        char line[64];
+
+        child_sleep_ms(100);
+        if (logs_writer_open(dir, 0, &o, &w, &err) < 0)
+                _exit(10);
+        for (int i = 0; i < 20; i++) {
+                int len = snprintf(line, sizeof(line), "zero %d\n", i);
+
+                (void)logs_writer_write(w, LOGS_STDOUT, line, (size_t)len, &err);
+                child_sleep_ms(5);
+        }
+        (void)logs_writer_write(w, LOGS_STDERR, "unfinished", 10, &err);
+        (void)logs_writer_flush(w, &err);
+        logs_writer_free(w);
+        if (pr_write_file_atomic(state, "1 0", 3, 0644, &err) < 0)
+                _exit(11);
+        child_sleep_ms(50);
+        if (logs_writer_open(dir, 1, &o, &w, &err) < 0)
+                _exit(12);
+        (void)logs_writer_write(w, LOGS_STDOUT, "one a\none b\n", 12, &err);
+        logs_writer_free(w);
+        if (pr_write_file_atomic(state, "1 1", 3, 0644, &err) < 0)
+                _exit(13);
+        _exit(0);
+}
+
+Test(logs, follow_across_rotation_and_restart, .timeout = 20)
+{
+        struct fake_state fs = {};
+        struct strbuf b = { .s = pr_strdup("") }, notes = { .s = pr_strdup("") };
+        struct logs_sink sink = { .write = strbuf_write, .userdata = &b };
+        struct logs_sink notice = { .write = strbuf_write, .userdata = &notes };
+        struct logs_read_options o = { .tail = -1 };
+        struct logs_target t = { .container = "app" };
+        _cleanup_free_ char *dir = NULL, *state = NULL, *want = NULL;
+        struct pr_error err = {};
+        struct logs_follow f;
+        struct tmpdir td;
+        int status;
+        size_t off = 0;
+
+        tmpdir_make(&td);
+        dir = pr_asprintf("%s/logs", td.path);
+        state = pr_asprintf("%s/state", td.path);
+        write_file(state, "0 0");
+        cr_assert_eq(pr_mkdir_p(dir, 0755, &err), 0);
+        fs.path = state;
+        fs.writer = fork();
+        cr_assert_geq(fs.writer, 0);
+        if (fs.writer == 0)
+                run_writer(dir, state);
+        t.log_dir = dir;
+        f = (struct logs_follow){
+                .refresh = fake_refresh,
+                .userdata = &fs,
+                .state_dir = td.path,
+                .supervisor_pidfd = -1,
+                .notice = &notice,
+        };
+        cr_assert_eq(logs_read(&t, 1, &o, &sink, &f, &err), 0, "%s", err.msg);
+        cr_assert_eq(waitpid(fs.writer, &status, 0), fs.writer);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer: %d", status);
+        want = pr_strdup("");
+        for (int i = 0; i < 20; i++) {
+                char line[32];
+                int len = snprintf(line, sizeof(line), "zero %d\n", i);
+
+                cr_assert_eq(strncmp(b.s + off, line, (size_t)len), 0, "at %d: %s", i,
+                             b.s + off);
+                off += (size_t)len;
+        }
+        cr_assert_str_eq(b.s + off, "unfinished\none a\none b\n");
+        cr_assert_str_eq(notes.s, "--- container app restarted (restart 1) ---\n");
+        /* Woken by events, not by polling: a few dozen wakes at most. */
+        cr_assert_lt(fs.refreshes, 200);
+        free(b.s);
+        free(notes.s);
+        tmpdir_done(&td);
+}
+
+Test(logs, follow_ends_when_the_supervisor_dies, .timeout = 20)
+{
+        struct fake_state fs = {};
+        struct strbuf b = { .s = pr_strdup("") };
+        struct logs_sink sink = { .write = strbuf_write, .userdata = &b };
+        struct logs_read_options o = { .tail = -1 };
+        struct logs_target t = { .container = "app" };
+        _cleanup_free_ char *state = NULL;
+        struct pr_error err = {};
+        struct logs_follow f;
+        struct tmpdir td;
+        pid_t pid;
+        int pidfd;
+
+        tmpdir_make(&td);
+        state = pr_asprintf("%s/state", td.path);
+        write_file(state, "0 0");
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                child_sleep_ms(200);
+                _exit(0);
+        }
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        cr_assert_geq(pidfd, 0);
+        fs.path = state;
+        t.log_dir = td.path;
+        f = (struct logs_follow){
+                .refresh = fake_refresh,
+                .userdata = &fs,
+                .state_dir = td.path,
+                .supervisor_pidfd = pidfd,
+        };
+        fs.watch = pid;
+        /* Nothing changes in the log directory or the state: only the pidfd
+         * can wake the loop when the fake supervisor exits. */
+        cr_assert_eq(logs_read(&t, 1, &o, &sink, &f, &err), 0, "%s", err.msg);
+        cr_assert_eq(waitpid(pid, NULL, 0), pid);
+        cr_assert_geq(fs.refreshes, 2);
+        cr_assert_str_eq(b.s, "");
+        (void)close(pidfd);
+        free(b.s);
+        tmpdir_done(&td);
 }
