@@ -1,5 +1,5 @@
-/* Owns the image store under <root>/images: reference rules, imports from a
- * directory or a tarball, the refs index, and each image's config. It must
+/* Owns the image store under <root>/images: imports from a directory or a
+ * tarball, the refs index, resolve, list and remove. It must
  * never leave a half-imported image where image_resolve() can see it, never
  * write outside the store while extracting (hostile tarballs included), and
  * never change the host's identity maps: tar ownership is taken by number,
@@ -27,497 +27,13 @@
 #include "pod/base/fs.h"
 #include "pod/base/log.h"
 #include "pod/base/util.h"
+#include "pod/image-int.h"
 
-/* Docker's limits (distribution/reference): a name of at most 255
- * characters, a tag of at most 128. */
-#define NAME_TOTAL_MAX 255
-#define TAG_MAX 128
-#define DEFAULT_DOMAIN "docker.io"
-#define LEGACY_DEFAULT_DOMAIN "index.docker.io"
-#define OFFICIAL_PREFIX "library/"
-
-#define JSON_FILE_MAX (4u << 20)
 #define TMP_PREFIX ".tmp-"
-
-static void json_putp(struct json_object **o)
-{
-        if (*o)
-                (void)json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 PR_DEFINE_FREE_FUNC(struct image, image_free)
 
-/* ---- References ---------------------------------------------------------- */
-
-static bool is_lower_alnum(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool is_alnum(char c)
-{
-        return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-/* path-component := [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)* */
-static bool valid_path_component(const char *s, size_t n)
-{
-        size_t i = 0;
-
-        for (;;) {
-                size_t start = i, sep;
-
-                while (i < n && is_lower_alnum(s[i]))
-                        i++;
-                if (i == start)
-                        return false;
-                if (i == n)
-                        return true;
-                sep = i;
-                while (i < n && s[i] == '-')
-                        i++;
-                if (i == sep) {
-                        if (s[i] == '.')
-                                i++;
-                        else if (s[i] == '_')
-                                i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
-                        else
-                                return false;
-                }
-        }
-}
-
-/* domain := component ('.' component)* (':' port)?, component :=
- * [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]; or an IPv6 address in
- * brackets. */
-static bool valid_domain(const char *s, size_t n)
-{
-        const char *colon;
-        size_t host_n = n;
-
-        if (n > 0 && s[0] == '[') {
-                const char *close = memchr(s, ']', n);
-                if (!close || close == s + 1)
-                        return false;
-                for (const char *p = s + 1; p < close; p++)
-                        if (!strchr("0123456789abcdefABCDEF:", *p))
-                                return false;
-                host_n = (size_t)(close - s) + 1;
-        } else {
-                colon = memchr(s, ':', n);
-                if (colon)
-                        host_n = (size_t)(colon - s);
-                for (size_t i = 0, start = 0; i <= host_n; i++) {
-                        if (i < host_n && s[i] != '.') {
-                                if (!is_alnum(s[i]) && s[i] != '-')
-                                        return false;
-                                continue;
-                        }
-                        if (i == start || s[start] == '-' || s[i - 1] == '-')
-                                return false;
-                        start = i + 1;
-                }
-        }
-        if (host_n == n)
-                return true;
-        if (s[host_n] != ':' || host_n + 1 == n)
-                return false;
-        for (size_t i = host_n + 1; i < n; i++)
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-        return true;
-}
-
-/* tag := [\w][\w.-]{0,127} */
-static bool valid_tag(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (n == 0 || n > TAG_MAX || s[0] == '.' || s[0] == '-')
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!is_alnum(s[i]) && !strchr("_.-", s[i]))
-                        return false;
-        return true;
-}
-
-static bool is_lower_hex(const char *s, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return true;
-}
-
-/* The digests go-digest accepts: a registered algorithm and its exact
- * length of lowercase hex. */
-static bool valid_digest(const char *s)
-{
-        static const struct {
-                const char *alg;
-                size_t hex;
-        } algs[] = { { "sha256:", 64 }, { "sha384:", 96 }, { "sha512:", 128 } };
-
-        for (size_t i = 0; i < PR_ELEMENTSOF(algs); i++) {
-                size_t l = strlen(algs[i].alg);
-                if (strncmp(s, algs[i].alg, l) == 0)
-                        return strlen(s + l) == algs[i].hex && is_lower_hex(s + l, algs[i].hex);
-        }
-        return false;
-}
-
-static bool valid_remote(const char *s)
-{
-        for (;;) {
-                const char *slash = strchr(s, '/');
-                size_t n = slash ? (size_t)(slash - s) : strlen(s);
-
-                if (!valid_path_component(s, n))
-                        return false;
-                if (!slash)
-                        return true;
-                s = slash + 1;
-        }
-}
-
-static bool has_upper(const char *s, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (s[i] >= 'A' && s[i] <= 'Z')
-                        return true;
-        return false;
-}
-
-/* As Docker's splitDockerDomain: the first component names a registry when
- * it has a '.' or a ':', is "localhost", or has an uppercase letter. */
-static void split_domain(const char *name, char **ret_domain, char **ret_remote)
-{
-        const char *slash = strchr(name, '/');
-        size_t n = slash ? (size_t)(slash - name) : 0;
-        char *domain, *remote;
-
-        if (!slash || (!memchr(name, '.', n) && !memchr(name, ':', n) &&
-                       !(n == 9 && strncmp(name, "localhost", 9) == 0) && !has_upper(name, n))) {
-                domain = pr_strdup(DEFAULT_DOMAIN);
-                remote = pr_strdup(name);
-        } else {
-                domain = pr_strndup(name, n);
-                remote = pr_strdup(slash + 1);
-        }
-        if (strcmp(domain, LEGACY_DEFAULT_DOMAIN) == 0) {
-                free(domain);
-                domain = pr_strdup(DEFAULT_DOMAIN);
-        }
-        if (strcmp(domain, DEFAULT_DOMAIN) == 0 && !strchr(remote, '/')) {
-                char *r = pr_asprintf(OFFICIAL_PREFIX "%s", remote);
-                free(remote);
-                remote = r;
-        }
-        *ret_domain = domain;
-        *ret_remote = remote;
-}
-
-static int check_name(const char *ref, const char *domain, const char *remote,
-                      struct pr_error *err)
-{
-        if (!valid_domain(domain, strlen(domain)))
-                return pr_err_usage(err, "image reference '%s': invalid registry '%s'", ref,
-                                    domain);
-        if (has_upper(remote, strlen(remote)))
-                return pr_err_usage(err, "image reference '%s': repository name must be lowercase",
-                                    ref);
-        if (!valid_remote(remote))
-                return pr_err_usage(err, "image reference '%s': invalid repository name '%s'", ref,
-                                    remote);
-        if (strlen(domain) + 1 + strlen(remote) > NAME_TOTAL_MAX)
-                return pr_err_usage(err, "image reference '%s': name longer than %d characters",
-                                    ref, NAME_TOTAL_MAX);
-        return 0;
-}
-
-int image_ref_normalize(const char *ref, char **ret, struct pr_error *err)
-{
-        _cleanup_free_ char *name = NULL, *domain = NULL, *remote = NULL;
-        const char *at, *digest = NULL, *tag = NULL, *last_slash;
-        char *colon;
-        int r;
-
-        if (!ref || !*ref)
-                return pr_err_usage(err, "image reference is empty");
-        at = strchr(ref, '@');
-        name = at ? pr_strndup(ref, (size_t)(at - ref)) : pr_strdup(ref);
-        if (at) {
-                digest = at + 1;
-                if (!valid_digest(digest))
-                        return pr_err_usage(err, "image reference '%s': invalid digest '%s'", ref,
-                                            digest);
-        }
-        last_slash = strrchr(name, '/');
-        colon = strrchr(last_slash ? last_slash : name, ':');
-        if (colon) {
-                *colon = '\0';
-                tag = colon + 1;
-                if (!valid_tag(tag))
-                        return pr_err_usage(err, "image reference '%s': invalid tag '%s'", ref,
-                                            tag);
-        }
-        if (!*name)
-                return pr_err_usage(err, "image reference '%s': no repository name", ref);
-        /* Docker refuses these: they read as image ids, not names. */
-        if (strlen(name) == 64 && is_lower_hex(name, 64))
-                return pr_err_usage(err, "image reference '%s': a 64-digit hex string is an id, "
-                                         "not a name", ref);
-        split_domain(name, &domain, &remote);
-        r = check_name(ref, domain, remote, err);
-        if (r < 0)
-                return r;
-        *ret = pr_asprintf("%s/%s%s%s%s%s", domain, remote, tag || !digest ? ":" : "",
-                           tag ? tag : (digest ? "" : "latest"), digest ? "@" : "",
-                           digest ? digest : "");
-        return 0;
-}
-
-void image_ref_familiar(const char *normalized, char **ret_repo, char **ret_tag)
-{
-        _cleanup_free_ char *name = NULL;
-        const char *at = strchr(normalized, '@'), *repo;
-        char *colon, *slash;
-
-        name = at ? pr_strndup(normalized, (size_t)(at - normalized)) : pr_strdup(normalized);
-        slash = strrchr(name, '/');
-        colon = strrchr(slash ? slash : name, ':');
-        if (colon)
-                *colon = '\0';
-        *ret_tag = pr_strdup(colon ? colon + 1 : "<none>");
-        repo = name;
-        if (pr_startswith(repo, DEFAULT_DOMAIN "/")) {
-                repo += strlen(DEFAULT_DOMAIN "/");
-                if (pr_startswith(repo, OFFICIAL_PREFIX))
-                        repo += strlen(OFFICIAL_PREFIX);
-        }
-        *ret_repo = pr_strdup(repo);
-}
-
-/* ---- Config -------------------------------------------------------------- */
-
-void image_config_done(struct image_config *c)
-{
-        if (!c)
-                return;
-        c->entrypoint = pr_strv_free(c->entrypoint);
-        c->cmd = pr_strv_free(c->cmd);
-        c->env = pr_strv_free(c->env);
-        free(c->working_dir);
-        free(c->user);
-        free(c->stop_signal);
-        c->working_dir = c->user = c->stop_signal = NULL;
-}
-
-static void config_donep(struct image_config *c)
-{
-        image_config_done(c);
-}
-#define _cleanup_config_ _cleanup_(config_donep)
-
-static void replace_str(char **dst, const char *src)
-{
-        if (!src)
-                return;
-        free(*dst);
-        *dst = pr_strdup(src);
-}
-
-static void replace_strv(char ***dst, char *const *src)
-{
-        if (!src)
-                return;
-        pr_strv_free(*dst);
-        *dst = pr_strv_copy(src);
-}
-
-/* Env entries of over replace those of the same name, as `docker run -e`
- * does; the others are appended. */
-static void merge_env(char ***env, char *const *over)
-{
-        for (size_t i = 0; over && over[i]; i++) {
-                size_t klen = strcspn(over[i], "=");
-                bool replaced = false;
-
-                for (size_t j = 0; *env && (*env)[j]; j++) {
-                        if (strncmp((*env)[j], over[i], klen) == 0 &&
-                            ((*env)[j][klen] == '=' || (*env)[j][klen] == '\0')) {
-                                free((*env)[j]);
-                                (*env)[j] = pr_strdup(over[i]);
-                                replaced = true;
-                                break;
-                        }
-                }
-                if (!replaced)
-                        pr_strv_push(env, over[i]);
-        }
-}
-
-void image_config_merge(struct image_config *base, const struct image_config *over)
-{
-        if (!over)
-                return;
-        replace_strv(&base->entrypoint, over->entrypoint);
-        replace_strv(&base->cmd, over->cmd);
-        merge_env(&base->env, over->env);
-        replace_str(&base->working_dir, over->working_dir);
-        replace_str(&base->user, over->user);
-        replace_str(&base->stop_signal, over->stop_signal);
-}
-
-static int strv_from_json(struct json_object *o, const char *field, char ***ret,
-                          struct pr_error *err)
-{
-        _cleanup_strv_free_ char **v = NULL;
-        size_t n;
-
-        if (!o)
-                return 0;
-        if (!json_object_is_type(o, json_type_array))
-                return pr_err_msg(err, EINVAL, "field '%s': not an array of strings", field);
-        n = json_object_array_length(o);
-        v = pr_calloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++) {
-                struct json_object *s = json_object_array_get_idx(o, i);
-                if (!json_object_is_type(s, json_type_string))
-                        return pr_err_msg(err, EINVAL, "field '%s': not an array of strings",
-                                          field);
-                v[i] = pr_strdup(json_object_get_string(s));
-        }
-        *ret = PR_TAKE_PTR(v);
-        return 0;
-}
-
-static int str_from_json(struct json_object *o, const char *field, char **ret,
-                         struct pr_error *err)
-{
-        if (!o)
-                return 0;
-        if (!json_object_is_type(o, json_type_string))
-                return pr_err_msg(err, EINVAL, "field '%s': not a string", field);
-        /* OCI writes "" for unset strings; keep our NULL-means-default. */
-        if (json_object_get_string_len(o) > 0)
-                *ret = pr_strdup(json_object_get_string(o));
-        return 0;
-}
-
-static struct json_object *get_field(struct json_object *o, const char *key)
-{
-        struct json_object *v = NULL;
-
-        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-                return NULL;
-        return v;
-}
-
-/* Reads the OCI image config shape: {"config": {...}}, or Docker's
- * {"Config": {...}}. */
-static int config_from_json(struct json_object *top, struct image_config *ret,
-                            struct pr_error *err)
-{
-        _cleanup_config_ struct image_config c = {};
-        struct json_object *cfg;
-        int r;
-
-        if (!json_object_is_type(top, json_type_object))
-                return pr_err_msg(err, EINVAL, "not a JSON object");
-        cfg = get_field(top, "config");
-        if (!cfg)
-                cfg = get_field(top, "Config");
-        if (!cfg) {
-                *ret = (struct image_config){};
-                return 0;
-        }
-        if (!json_object_is_type(cfg, json_type_object))
-                return pr_err_msg(err, EINVAL, "field 'config': not an object");
-        if ((r = strv_from_json(get_field(cfg, "Entrypoint"), "Entrypoint", &c.entrypoint, err)) < 0 ||
-            (r = strv_from_json(get_field(cfg, "Cmd"), "Cmd", &c.cmd, err)) < 0 ||
-            (r = strv_from_json(get_field(cfg, "Env"), "Env", &c.env, err)) < 0 ||
-            (r = str_from_json(get_field(cfg, "WorkingDir"), "WorkingDir", &c.working_dir, err)) < 0 ||
-            (r = str_from_json(get_field(cfg, "User"), "User", &c.user, err)) < 0 ||
-            (r = str_from_json(get_field(cfg, "StopSignal"), "StopSignal", &c.stop_signal, err)) < 0)
-                return r;
-        *ret = c;
-        c = (struct image_config){};
-        return 0;
-}
-
-static struct json_object *strv_to_json(char *const *v)
-{
-        struct json_object *a = json_object_new_array();
-
-        for (size_t i = 0; v && v[i]; i++)
-                (void)json_object_array_add(a, json_object_new_string(v[i]));
-        return a;
-}
-
-static struct json_object *config_to_json(const struct image_config *c)
-{
-        struct json_object *o = json_object_new_object();
-
-        if (c->entrypoint)
-                (void)json_object_object_add(o, "Entrypoint", strv_to_json(c->entrypoint));
-        if (c->cmd)
-                (void)json_object_object_add(o, "Cmd", strv_to_json(c->cmd));
-        if (c->env)
-                (void)json_object_object_add(o, "Env", strv_to_json(c->env));
-        if (c->working_dir)
-                (void)json_object_object_add(o, "WorkingDir",
-                                             json_object_new_string(c->working_dir));
-        if (c->user)
-                (void)json_object_object_add(o, "User", json_object_new_string(c->user));
-        if (c->stop_signal)
-                (void)json_object_object_add(o, "StopSignal",
-                                             json_object_new_string(c->stop_signal));
-        return o;
-}
-
-static int json_load(const char *path, struct json_object **ret, struct pr_error *err)
-{
-        _cleanup_free_ char *data = NULL;
-        enum json_tokener_error jerr;
-        struct json_object *o;
-        int r;
-
-        r = pr_read_file(path, JSON_FILE_MAX, &data, NULL, err);
-        if (r < 0)
-                return r;
-        o = json_tokener_parse_verbose(data, &jerr);
-        if (!o)
-                return pr_err_msg(err, EINVAL, "parse '%s': %s", path,
-                                  json_tokener_error_desc(jerr));
-        *ret = o;
-        return 0;
-}
-
-static int json_save(const char *path, struct json_object *o, struct pr_error *err)
-{
-        const char *s = json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        _cleanup_free_ char *text = pr_asprintf("%s\n", s);
-
-        return pr_write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
-int image_config_load(const char *path, struct image_config *ret, struct pr_error *err)
-{
-        _cleanup_json_ struct json_object *o = NULL;
-        int r;
-
-        r = json_load(path, &o, err);
-        if (r >= 0)
-                r = config_from_json(o, ret, err);
-        if (r < 0)
-                return pr_err_wrap(err, "image config '%s'", path);
-        return 0;
-}
-
-/* ---- Store: paths, lock, refs index ---------------------------------------- */
+/* ---- Paths, lock, refs index -------------------------------------------- */
 
 static char *store_path(const char *root_dir)
 {
@@ -562,10 +78,10 @@ static int refs_load(const char *store, struct json_object **ret, struct pr_erro
                 *ret = PR_TAKE_PTR(o);
                 return 0;
         }
-        r = json_load(path, &o, err);
+        r = image_json_load(path, &o, err);
         if (r < 0)
                 return r;
-        refs = get_field(o, "refs");
+        refs = image_json_get(o, "refs");
         if (!refs || !json_object_is_type(refs, json_type_object))
                 return pr_err_msg(err, EINVAL, "'%s': no \"refs\" object", path);
         *ret = PR_TAKE_PTR(o);
@@ -576,12 +92,12 @@ static int refs_save(const char *store, struct json_object *o, struct pr_error *
 {
         _cleanup_free_ char *path = pr_asprintf("%s/refs.json", store);
 
-        return json_save(path, o, err);
+        return image_json_save(path, o, err);
 }
 
 static struct json_object *refs_map(struct json_object *o)
 {
-        return get_field(o, "refs");
+        return image_json_get(o, "refs");
 }
 
 /* The id a ref names, by exact key, then by normalised form; NULL when
@@ -592,9 +108,9 @@ static const char *refs_find(struct json_object *o, const char *ref, const char 
         struct json_object *v;
         const char *key = ref;
 
-        v = get_field(refs_map(o), ref);
+        v = image_json_get(refs_map(o), ref);
         if (!v && image_ref_normalize(ref, &norm, NULL) >= 0) {
-                v = get_field(refs_map(o), norm);
+                v = image_json_get(refs_map(o), norm);
                 key = norm;
         }
         if (!v || !json_object_is_type(v, json_type_string))
@@ -624,7 +140,7 @@ static bool id_in_use(struct json_object *o, const char *id)
 
 static bool valid_id(const char *id)
 {
-        return id && strlen(id) == 64 && is_lower_hex(id, 64);
+        return id && strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64;
 }
 
 static int random_hex(char *buf, size_t bytes, struct pr_error *err)
@@ -640,7 +156,7 @@ static int random_hex(char *buf, size_t bytes, struct pr_error *err)
         return 0;
 }
 
-/* ---- Store: temporary directories --------------------------------------- */
+/* ---- Temporary directories ---------------------------------------------- */
 
 /* Makes <store>/.tmp-<random> and holds a flock on it for as long as the
  * returned fd is open, so sweep_stale() in another process knows it is
@@ -810,8 +326,10 @@ static int extract_entries(struct archive *in, struct archive *out, struct pr_er
                         return pr_err_msg(err, EPERM, "entry '%s': path leaves the root",
                                           name ? name : "");
                 if (link && !archive_path_safe(link))
-                        return pr_err_msg(err, EPERM, "entry '%s': hard link to '%s' leaves "
-                                                      "the root", name, link);
+                        return pr_err_msg(err, EPERM,
+                                          "entry '%s': hard link to '%s' leaves "
+                                          "the root",
+                                          name, link);
                 filter_xattrs(e);
                 if (archive_write_header(out, e) < ARCHIVE_WARN)
                         return archive_fail(out, name, err);
@@ -835,9 +353,8 @@ static int extract_entries(struct archive *in, struct archive *out, struct pr_er
 static int extract_tar(const char *tarball, const char *rootfs, struct pr_error *err)
 {
         const int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                          ARCHIVE_EXTRACT_XATTR |
-                          ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                          ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+                          ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                          ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
         _cleanup_close_ int saved_cwd = -1, root_fd = -1;
         struct archive *in = archive_read_new(), *out = archive_write_disk_new();
         int r;
@@ -973,8 +490,8 @@ static int write_image_json(const char *dir, const char *id, const char *source,
         (void)json_object_object_add(o, "createdUsec", json_object_new_int64((int64_t)now));
         (void)json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
         (void)json_object_object_add(o, "source", json_object_new_string(source));
-        (void)json_object_object_add(o, "config", config_to_json(cfg));
-        return json_save(path, o, err);
+        (void)json_object_object_add(o, "config", image_config_to_json(cfg));
+        return image_json_save(path, o, err);
 }
 
 /* Fills <tmp>/rootfs and <tmp>/image.json; nothing outside tmp changes. */
@@ -1033,7 +550,7 @@ static int import_commit(const char *store, const char *tmp, const char *id, con
         r = refs_load(store, &refs, err);
         if (r < 0)
                 return r;
-        v = get_field(refs_map(refs), norm);
+        v = image_json_get(refs_map(refs), norm);
         if (v && json_object_is_type(v, json_type_string))
                 old = pr_strdup(json_object_get_string(v));
         if (rename(tmp, dir) < 0)
@@ -1097,15 +614,15 @@ static int image_load(const char *store, const char *norm, const char *id, struc
         img->dir = pr_asprintf("%s/%s", store, id);
         img->rootfs = pr_asprintf("%s/rootfs", img->dir);
         path = pr_asprintf("%s/image.json", img->dir);
-        r = json_load(path, &o, err);
+        r = image_json_load(path, &o, err);
         if (r < 0)
                 return r;
-        r = config_from_json(o, &img->config, err);
+        r = image_config_from_json(o, &img->config, err);
         if (r < 0)
                 return pr_err_wrap(err, "'%s'", path);
-        v = get_field(o, "createdUsec");
+        v = image_json_get(o, "createdUsec");
         img->created_usec = v ? (uint64_t)json_object_get_int64(v) : 0;
-        v = get_field(o, "size");
+        v = image_json_get(o, "size");
         img->size_bytes = v ? (uint64_t)json_object_get_int64(v) : 0;
         *ret = PR_TAKE_PTR(img);
         return 0;

@@ -10,19 +10,19 @@ struct pr_error;
 
 /* The parts of an OCI image config that decide how a container runs. */
 struct image_config {
-        char **entrypoint;  /* NULL-terminated, NULL when unset */
-        char **cmd;         /* NULL-terminated, NULL when unset */
-        char **env;         /* "NAME=value", NULL-terminated */
-        char *working_dir;  /* NULL: "/" */
-        char *user;         /* "uid[:gid]" or a name, NULL: root */
-        char *stop_signal;  /* "SIGTERM", "15", ...; NULL: SIGTERM */
+        char **entrypoint; /* NULL-terminated, NULL when unset */
+        char **cmd;        /* NULL-terminated, NULL when unset */
+        char **env;        /* "NAME=value", NULL-terminated */
+        char *working_dir; /* NULL: "/" */
+        char *user;        /* "uid[:gid]" or a name, NULL: root */
+        char *stop_signal; /* "SIGTERM", "15", ...; NULL: SIGTERM */
 };
 
 struct image {
-        char *ref;       /* normalised "docker.io/library/busybox:latest" */
-        char *id;        /* stable id of the stored content: 64 hex digits */
-        char *dir;       /* the image's directory in the store */
-        char *rootfs;    /* <dir>/rootfs: the read-only lower layer */
+        char *ref;    /* normalised "docker.io/library/busybox:latest" */
+        char *id;     /* stable id of the stored content: 64 hex digits */
+        char *dir;    /* the image's directory in the store */
+        char *rootfs; /* <dir>/rootfs: the read-only lower layer */
         struct image_config config;
         uint64_t created_usec;
         uint64_t size_bytes;

@@ -32,8 +32,8 @@ struct copy_ctx {
         size_t n_links;
 };
 
-static int copy_entry(struct copy_ctx *ctx, int sdir, int ddir, const char *name,
-                      const char *rel, struct pr_error *err);
+static int copy_entry(struct copy_ctx *ctx, int sdir, int ddir, const char *name, const char *rel,
+                      struct pr_error *err);
 
 bool pr_copy_xattr_wanted(const char *name)
 {
@@ -76,7 +76,7 @@ static int copy_xattrs(int sfd, int dfd, const char *rel, struct pr_error *err)
 static int copy_meta_fd(int sfd, int dfd, const struct stat *st, const char *rel,
                         struct pr_error *err)
 {
-        const struct timespec times[2] = { st->st_atim, st->st_mtim };
+        const struct timespec times[2] = {st->st_atim, st->st_mtim};
         int r = copy_xattrs(sfd, dfd, rel, err);
 
         if (r < 0)
@@ -148,7 +148,7 @@ static int copy_regular(int sdir, int ddir, const char *name, const struct stat 
 static int copy_symlink(int sdir, int ddir, const char *name, const struct stat *st,
                         const char *rel, struct pr_error *err)
 {
-        const struct timespec times[2] = { st->st_atim, st->st_mtim };
+        const struct timespec times[2] = {st->st_atim, st->st_mtim};
         size_t cap = (size_t)st->st_size + 1;
         _cleanup_free_ char *target = pr_malloc(cap);
         ssize_t n = readlinkat(sdir, name, target, cap);
@@ -172,7 +172,7 @@ static int copy_symlink(int sdir, int ddir, const char *name, const struct stat 
 static int copy_special(int ddir, const char *name, const struct stat *st, const char *rel,
                         struct pr_error *err)
 {
-        const struct timespec times[2] = { st->st_atim, st->st_mtim };
+        const struct timespec times[2] = {st->st_atim, st->st_mtim};
 
         if (mknodat(ddir, name, (st->st_mode & S_IFMT) | 0600, st->st_rdev) < 0)
                 return pr_err(err, errno, "mknod '%s'", rel);
@@ -249,8 +249,8 @@ static const struct copy_link *find_link(struct copy_ctx *ctx, const struct stat
         return NULL;
 }
 
-static int copy_entry(struct copy_ctx *ctx, int sdir, int ddir, const char *name,
-                      const char *rel, struct pr_error *err)
+static int copy_entry(struct copy_ctx *ctx, int sdir, int ddir, const char *name, const char *rel,
+                      struct pr_error *err)
 {
         const struct copy_link *seen;
         struct copy_link *l;
@@ -288,7 +288,7 @@ int pr_copy_tree(const char *src, const char *dst, struct pr_error *err)
 {
         _cleanup_free_ char *parent = pr_strdup(dst);
         _cleanup_close_ int sfd = -1, dfd = -1;
-        struct copy_ctx ctx = { .dst_root_fd = -1 };
+        struct copy_ctx ctx = {.dst_root_fd = -1};
         struct stat st;
         char *slash;
         int r;

@@ -15,26 +15,26 @@
 #include "pod/image.h"
 
 static const char image_help[] =
-        "Commands:\n"
-        "  import [OPTIONS] NAME[:TAG] PATH   import a root filesystem as an image\n"
-        "  ls [--json]                        list the images\n"
-        "  rm NAME...                         remove images\n\n"
-        "Run 'podrun image COMMAND --help' for a command's options.\n";
+    "Commands:\n"
+    "  import [OPTIONS] NAME[:TAG] PATH   import a root filesystem as an image\n"
+    "  ls [--json]                        list the images\n"
+    "  rm NAME...                         remove images\n\n"
+    "Run 'podrun image COMMAND --help' for a command's options.\n";
 
 static const char import_help[] =
-        "Usage: podrun image import [OPTIONS] NAME[:TAG] PATH\n\n"
-        "Imports a root filesystem as NAME[:TAG] (default tag 'latest'): PATH is a\n"
-        "directory, a bundle directory (rootfs/ and an optional config.json in the OCI\n"
-        "image config shape), or a tarball (.tar, .tar.gz, .tgz). The options set the\n"
-        "image config; they override config.json, and --env adds to its Env by name.\n\n"
-        "  --entrypoint ARG      a JSON array, or a word (repeat to add words)\n"
-        "  --cmd ARG             a JSON array, or a word (repeat to add words)\n"
-        "  --env NAME=VALUE      an environment variable (repeatable)\n"
-        "  --workdir DIR         the working directory (default /)\n"
-        "  --user USER           uid[:gid] or a name (default root)\n"
-        "  --stop-signal SIG     the signal that stops a container (default SIGTERM)\n"
-        "  --config FILE         take the config from FILE (OCI image config shape)\n"
-        "  -h, --help            show this help\n";
+    "Usage: podrun image import [OPTIONS] NAME[:TAG] PATH\n\n"
+    "Imports a root filesystem as NAME[:TAG] (default tag 'latest'): PATH is a\n"
+    "directory, a bundle directory (rootfs/ and an optional config.json in the OCI\n"
+    "image config shape), or a tarball (.tar, .tar.gz, .tgz). The options set the\n"
+    "image config; they override config.json, and --env adds to its Env by name.\n\n"
+    "  --entrypoint ARG      a JSON array, or a word (repeat to add words)\n"
+    "  --cmd ARG             a JSON array, or a word (repeat to add words)\n"
+    "  --env NAME=VALUE      an environment variable (repeatable)\n"
+    "  --workdir DIR         the working directory (default /)\n"
+    "  --user USER           uid[:gid] or a name (default root)\n"
+    "  --stop-signal SIG     the signal that stops a container (default SIGTERM)\n"
+    "  --config FILE         take the config from FILE (OCI image config shape)\n"
+    "  -h, --help            show this help\n";
 
 static const char ls_help[] = "Usage: podrun image ls [--json]\n\n"
                               "Lists the images in the store.\n\n"
@@ -153,15 +153,15 @@ static void import_args_done(struct import_args *a)
 static int image_import_cmd(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-                { "cmd", required_argument, NULL, OPT_CMD },
-                { "env", required_argument, NULL, OPT_ENV },
-                { "workdir", required_argument, NULL, OPT_WORKDIR },
-                { "user", required_argument, NULL, OPT_USER },
-                { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
-                { "config", required_argument, NULL, OPT_CONFIG },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+            {"cmd", required_argument, NULL, OPT_CMD},
+            {"env", required_argument, NULL, OPT_ENV},
+            {"workdir", required_argument, NULL, OPT_WORKDIR},
+            {"user", required_argument, NULL, OPT_USER},
+            {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+            {"config", required_argument, NULL, OPT_CONFIG},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         _cleanup_(config_donep) struct image_config file = {};
         _cleanup_(import_args_done) struct import_args a = {};
@@ -198,8 +198,8 @@ static int image_import_cmd(int argc, char **argv, struct pr_error *err)
 /* go-units' HumanDuration, as `docker images` prints CREATED. */
 static void format_age(uint64_t usec, char *buf, size_t size)
 {
-        uint64_t s = usec / PR_USEC_PER_SEC, h = (usec + 1800 * PR_USEC_PER_SEC) / 3600 /
-                                                        PR_USEC_PER_SEC;
+        uint64_t s = usec / PR_USEC_PER_SEC,
+                 h = (usec + 1800 * PR_USEC_PER_SEC) / 3600 / PR_USEC_PER_SEC;
 
         if (s < 1)
                 (void)snprintf(buf, size, "Less than a second ago");
@@ -228,7 +228,7 @@ static void format_age(uint64_t usec, char *buf, size_t size)
 /* go-units' HumanSizeWithPrecision(size, 3): decimal units. */
 static void format_size(uint64_t bytes, char *buf, size_t size)
 {
-        static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
         double v = (double)bytes;
         size_t i = 0;
 
@@ -296,9 +296,9 @@ static void print_table(struct image **list, size_t n)
 static int image_ls_cmd(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "json", no_argument, NULL, OPT_JSON },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"json", no_argument, NULL, OPT_JSON},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         struct image **list = NULL;
         bool json = false;
@@ -331,8 +331,8 @@ static int image_ls_cmd(int argc, char **argv, struct pr_error *err)
 static int image_rm_cmd(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         int c, r;
 
@@ -360,11 +360,8 @@ int cmd_image(int argc, char **argv, struct pr_error *err)
                 const char *name;
                 int (*run)(int argc, char **argv, struct pr_error *err);
         } subs[] = {
-                { "import", image_import_cmd },
-                { "ls", image_ls_cmd },
-                { "list", image_ls_cmd },
-                { "rm", image_rm_cmd },
-                { "remove", image_rm_cmd },
+            {"import", image_import_cmd}, {"ls", image_ls_cmd},     {"list", image_ls_cmd},
+            {"rm", image_rm_cmd},         {"remove", image_rm_cmd},
         };
 
         if (argc < 2)

@@ -90,7 +90,7 @@ static int cmd_hostname(int argc, char **argv)
 
 static int cmd_ns(int argc, char **argv)
 {
-        static const char *const names[] = { "net", "ipc", "uts", "pid", "mnt", "cgroup", "user" };
+        static const char *const names[] = {"net", "ipc", "uts", "pid", "mnt", "cgroup", "user"};
 
         (void)argc, (void)argv;
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -258,8 +258,8 @@ static int cmd_id(int argc, char **argv)
  * reports them in /proc/self/status. */
 static int cmd_caps(int argc, char **argv)
 {
-        static const char *const keys[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:",
-                                            "CapAmb:", "NoNewPrivs:", "Seccomp:" };
+        static const char *const keys[] = {
+            "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"};
         char line[256];
         FILE *f = fopen("/proc/self/status", "re");
 
@@ -405,13 +405,27 @@ static int cmd_stat(int argc, char **argv)
         if (lstat(argv[1], &st) < 0)
                 return fail(errno);
         switch (st.st_mode & S_IFMT) {
-        case S_IFREG: type = "file"; break;
-        case S_IFDIR: type = "dir"; break;
-        case S_IFLNK: type = "symlink"; break;
-        case S_IFCHR: type = "char"; break;
-        case S_IFBLK: type = "block"; break;
-        case S_IFIFO: type = "fifo"; break;
-        default: type = "socket"; break;
+        case S_IFREG:
+                type = "file";
+                break;
+        case S_IFDIR:
+                type = "dir";
+                break;
+        case S_IFLNK:
+                type = "symlink";
+                break;
+        case S_IFCHR:
+                type = "char";
+                break;
+        case S_IFBLK:
+                type = "block";
+                break;
+        case S_IFIFO:
+                type = "fifo";
+                break;
+        default:
+                type = "socket";
+                break;
         }
         printf("%s %04o %u %u %lld\n", type, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
                (unsigned)st.st_gid, (long long)st.st_size);
@@ -543,8 +557,8 @@ static int cmd_grow(int argc, char **argv)
                 return usage("grow", "[MB_STEP]");
         for (;;) {
                 size_t len = (size_t)step << 20;
-                char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                               -1, 0);
+                char *p =
+                    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (p == MAP_FAILED) {
                         printf("stuck at %ld MB: %s\n", total, strerrorname_np(errno));
                         fflush(stdout);
@@ -760,10 +774,9 @@ static int try_unshare(const char *arg)
         static const struct {
                 const char *name;
                 int flag;
-        } kinds[] = { { "mnt", CLONE_NEWNS },   { "net", CLONE_NEWNET },
-                      { "uts", CLONE_NEWUTS },  { "ipc", CLONE_NEWIPC },
-                      { "pid", CLONE_NEWPID },  { "user", CLONE_NEWUSER },
-                      { "cgroup", CLONE_NEWCGROUP } };
+        } kinds[] = {{"mnt", CLONE_NEWNS},       {"net", CLONE_NEWNET}, {"uts", CLONE_NEWUTS},
+                     {"ipc", CLONE_NEWIPC},      {"pid", CLONE_NEWPID}, {"user", CLONE_NEWUSER},
+                     {"cgroup", CLONE_NEWCGROUP}};
         const char *kind = arg ? arg : "mnt";
 
         for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -803,7 +816,7 @@ static int try_raw_socket(const char *arg)
 
 static int try_bind_low(const char *arg)
 {
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
 
         (void)arg;
@@ -845,7 +858,7 @@ static int try_userfaultfd(const char *arg)
  * "shocker" escape needs this call). */
 static int try_open_by_handle_at(const char *arg)
 {
-        struct file_handle h = { .handle_bytes = 0 };
+        struct file_handle h = {.handle_bytes = 0};
 
         (void)arg;
         if (syscall(SYS_open_by_handle_at, -1, &h, O_RDONLY) < 0)
@@ -873,27 +886,27 @@ static const struct {
         const char *name;
         int (*run)(const char *arg);
 } tries[] = {
-        { "mount", try_mount },
-        { "umount", try_umount },
-        { "mknod-block", try_mknod_block },
-        { "sethostname", try_sethostname },
-        { "chroot-escape", try_chroot_escape },
-        { "open-exe-for-write", try_open_exe_for_write },
-        { "ptrace", try_ptrace },
-        { "kexec", try_kexec },
-        { "init_module", try_init_module },
-        { "keyctl", try_keyctl },
-        { "bpf", try_bpf },
-        { "unshare", try_unshare },
-        { "reboot", try_reboot },
-        { "swapon", try_swapon },
-        { "raw-socket", try_raw_socket },
-        { "bind-low", try_bind_low },
-        { "chown", try_chown },
-        { "userfaultfd", try_userfaultfd },
-        { "open_by_handle_at", try_open_by_handle_at },
-        { "syslog", try_syslog },
-        { "setuid", try_setuid },
+    {"mount", try_mount},
+    {"umount", try_umount},
+    {"mknod-block", try_mknod_block},
+    {"sethostname", try_sethostname},
+    {"chroot-escape", try_chroot_escape},
+    {"open-exe-for-write", try_open_exe_for_write},
+    {"ptrace", try_ptrace},
+    {"kexec", try_kexec},
+    {"init_module", try_init_module},
+    {"keyctl", try_keyctl},
+    {"bpf", try_bpf},
+    {"unshare", try_unshare},
+    {"reboot", try_reboot},
+    {"swapon", try_swapon},
+    {"raw-socket", try_raw_socket},
+    {"bind-low", try_bind_low},
+    {"chown", try_chown},
+    {"userfaultfd", try_userfaultfd},
+    {"open_by_handle_at", try_open_by_handle_at},
+    {"syslog", try_syslog},
+    {"setuid", try_setuid},
 };
 
 static int cmd_try(int argc, char **argv)
@@ -949,7 +962,7 @@ static int parse_addr(const char *host, const char *port, struct sockaddr_storag
 /* Listens on every IPv4 and IPv6 address (one dual-stack socket). */
 static int listen_any(int type, const char *port)
 {
-        struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
         int fd, one = 1, zero = 0;
         long p;
 
@@ -975,7 +988,7 @@ static int listen_any(int type, const char *port)
 
 static void set_timeout(int fd, int secs)
 {
-        struct timeval tv = { .tv_sec = secs };
+        struct timeval tv = {.tv_sec = secs};
 
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -1094,7 +1107,7 @@ static int cmd_udp_echo(int argc, char **argv)
 static int cmd_udp_send(int argc, char **argv)
 {
         char buf[65536];
-        struct timeval tv = { .tv_sec = 2 };
+        struct timeval tv = {.tv_sec = 2};
         ssize_t n;
         int fd;
 
@@ -1186,37 +1199,37 @@ static const struct {
         int (*run)(int argc, char **argv);
         const char *args;
 } commands[] = {
-        { "hostname", cmd_hostname, "" },
-        { "ns", cmd_ns, "" },
-        { "pid", cmd_pid, "" },
-        { "ps", cmd_ps, "" },
-        { "addrs", cmd_addrs, "" },
-        { "env", cmd_env, "" },
-        { "cwd", cmd_cwd, "" },
-        { "id", cmd_id, "" },
-        { "caps", cmd_caps, "" },
-        { "fds", cmd_fds, "" },
-        { "write", cmd_write, "FILE TEXT" },
-        { "cat", cmd_cat, "FILE" },
-        { "ls", cmd_ls, "DIR" },
-        { "stat", cmd_stat, "PATH" },
-        { "sleep", cmd_sleep, "SECONDS|inf [--term]" },
-        { "term-handler", cmd_term_handler, "" },
-        { "ignore-term", cmd_ignore_term, "" },
-        { "exit", cmd_exit, "N" },
-        { "echo", cmd_echo, "TEXT..." },
-        { "lines", cmd_lines, "N [--stderr] [--width W]" },
-        { "grow", cmd_grow, "[MB_STEP]" },
-        { "forkbomb", cmd_forkbomb, "" },
-        { "ipc-create", cmd_ipc_create, "KEY" },
-        { "ipc-check", cmd_ipc_check, "KEY" },
-        { "try", cmd_try, "OPERATION [ARG]" },
-        { "tcp-listen", cmd_tcp_listen, "PORT" },
-        { "tcp-connect", cmd_tcp_connect, "HOST PORT" },
-        { "udp-echo", cmd_udp_echo, "PORT" },
-        { "udp-send", cmd_udp_send, "HOST PORT TEXT" },
-        { "http-get", cmd_http_get, "HOST PORT PATH" },
-        { "http-serve", cmd_http_serve, "PORT [STATUS]" },
+    {"hostname", cmd_hostname, ""},
+    {"ns", cmd_ns, ""},
+    {"pid", cmd_pid, ""},
+    {"ps", cmd_ps, ""},
+    {"addrs", cmd_addrs, ""},
+    {"env", cmd_env, ""},
+    {"cwd", cmd_cwd, ""},
+    {"id", cmd_id, ""},
+    {"caps", cmd_caps, ""},
+    {"fds", cmd_fds, ""},
+    {"write", cmd_write, "FILE TEXT"},
+    {"cat", cmd_cat, "FILE"},
+    {"ls", cmd_ls, "DIR"},
+    {"stat", cmd_stat, "PATH"},
+    {"sleep", cmd_sleep, "SECONDS|inf [--term]"},
+    {"term-handler", cmd_term_handler, ""},
+    {"ignore-term", cmd_ignore_term, ""},
+    {"exit", cmd_exit, "N"},
+    {"echo", cmd_echo, "TEXT..."},
+    {"lines", cmd_lines, "N [--stderr] [--width W]"},
+    {"grow", cmd_grow, "[MB_STEP]"},
+    {"forkbomb", cmd_forkbomb, ""},
+    {"ipc-create", cmd_ipc_create, "KEY"},
+    {"ipc-check", cmd_ipc_check, "KEY"},
+    {"try", cmd_try, "OPERATION [ARG]"},
+    {"tcp-listen", cmd_tcp_listen, "PORT"},
+    {"tcp-connect", cmd_tcp_connect, "HOST PORT"},
+    {"udp-echo", cmd_udp_echo, "PORT"},
+    {"udp-send", cmd_udp_send, "HOST PORT TEXT"},
+    {"http-get", cmd_http_get, "HOST PORT PATH"},
+    {"http-serve", cmd_http_serve, "PORT [STATUS]"},
 };
 
 static int help(FILE *f)

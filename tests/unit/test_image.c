@@ -113,36 +113,36 @@ static char *store_snapshot(void)
 Test(image, normalize_valid_references)
 {
         static const char *const table[][2] = {
-                { "busybox", "docker.io/library/busybox:latest" },
-                { "busybox:1.36", "docker.io/library/busybox:1.36" },
-                { "library/busybox:1.36", "docker.io/library/busybox:1.36" },
-                { "docker.io/library/busybox:1.36", "docker.io/library/busybox:1.36" },
-                { "index.docker.io/busybox", "docker.io/library/busybox:latest" },
-                { "docker.io/busybox", "docker.io/library/busybox:latest" },
-                { "user/app", "docker.io/user/app:latest" },
-                { "quay.io/coreos/etcd:v3.5", "quay.io/coreos/etcd:v3.5" },
-                { "localhost/app", "localhost/app:latest" },
-                { "localhost:5000/app:dev", "localhost:5000/app:dev" },
-                { "registry:5000/a/b/c", "registry:5000/a/b/c:latest" },
-                { "Registry.Example.com/app", "Registry.Example.com/app:latest" },
-                { "[::1]:5000/app", "[::1]:5000/app:latest" },
-                { "my_app-x.y__z:Tag_1.0-rc", "docker.io/library/my_app-x.y__z:Tag_1.0-rc" },
-                { "a--b", "docker.io/library/a--b:latest" },
-                { "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                  "docker.io/library/busybox@sha256:"
-                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
-                { "busybox:1.36@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                  "docker.io/library/busybox:1.36@sha256:"
-                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
-                { "probe", "docker.io/library/probe:latest" },
+            {"busybox", "docker.io/library/busybox:latest"},
+            {"busybox:1.36", "docker.io/library/busybox:1.36"},
+            {"library/busybox:1.36", "docker.io/library/busybox:1.36"},
+            {"docker.io/library/busybox:1.36", "docker.io/library/busybox:1.36"},
+            {"index.docker.io/busybox", "docker.io/library/busybox:latest"},
+            {"docker.io/busybox", "docker.io/library/busybox:latest"},
+            {"user/app", "docker.io/user/app:latest"},
+            {"quay.io/coreos/etcd:v3.5", "quay.io/coreos/etcd:v3.5"},
+            {"localhost/app", "localhost/app:latest"},
+            {"localhost:5000/app:dev", "localhost:5000/app:dev"},
+            {"registry:5000/a/b/c", "registry:5000/a/b/c:latest"},
+            {"Registry.Example.com/app", "Registry.Example.com/app:latest"},
+            {"[::1]:5000/app", "[::1]:5000/app:latest"},
+            {"my_app-x.y__z:Tag_1.0-rc", "docker.io/library/my_app-x.y__z:Tag_1.0-rc"},
+            {"a--b", "docker.io/library/a--b:latest"},
+            {"busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+             "docker.io/library/busybox@sha256:"
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+            {"busybox:1.36@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+             "docker.io/library/busybox:1.36@sha256:"
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+            {"probe", "docker.io/library/probe:latest"},
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(table); i++) {
                 _cleanup_free_ char *out = NULL;
                 struct pr_error err = {};
 
-                cr_assert_eq(image_ref_normalize(table[i][0], &out, &err), 0, "%s: %s",
-                             table[i][0], err.msg);
+                cr_assert_eq(image_ref_normalize(table[i][0], &out, &err), 0, "%s: %s", table[i][0],
+                             err.msg);
                 cr_assert_str_eq(out, table[i][1], "%s", table[i][0]);
         }
 }
@@ -151,30 +151,30 @@ Test(image, normalize_rejects_malformed_references)
 {
         _cleanup_free_ char *long_name = pr_malloc(300), *long_tag = NULL;
         const char *bad[] = {
-                "",
-                "Busybox",
-                "library/BusyBox",
-                "busybox:",
-                "busybox:-tag",
-                "busybox:.tag",
-                "busybox:ta/g",
-                "busybox:t@g",
-                "busybox@sha256:short",
-                "busybox@md5:0123456789abcdef0123456789abcdef",
-                "busybox@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
-                ":tag",
-                "/busybox",
-                "busybox/",
-                "a//b",
-                "-busybox",
-                "busy..box",
-                "busy_-box",
-                "bad host!/app",
-                "host:port/app",
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                "with space",
-                NULL, /* long_name */
-                NULL, /* long_tag */
+            "",
+            "Busybox",
+            "library/BusyBox",
+            "busybox:",
+            "busybox:-tag",
+            "busybox:.tag",
+            "busybox:ta/g",
+            "busybox:t@g",
+            "busybox@sha256:short",
+            "busybox@md5:0123456789abcdef0123456789abcdef",
+            "busybox@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+            ":tag",
+            "/busybox",
+            "busybox/",
+            "a//b",
+            "-busybox",
+            "busy..box",
+            "busy_-box",
+            "bad host!/app",
+            "host:port/app",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "with space",
+            NULL, /* long_name */
+            NULL, /* long_tag */
         };
         size_t n = PR_ELEMENTSOF(bad);
 
@@ -211,13 +211,13 @@ Test(image, normalize_error_says_why)
 Test(image, familiar_names)
 {
         static const char *const table[][3] = {
-                { "docker.io/library/busybox:latest", "busybox", "latest" },
-                { "docker.io/user/app:1", "user/app", "1" },
-                { "quay.io/a/b:v2", "quay.io/a/b", "v2" },
-                { "localhost:5000/app:dev", "localhost:5000/app", "dev" },
-                { "docker.io/library/busybox@sha256:"
-                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                  "busybox", "<none>" },
+            {"docker.io/library/busybox:latest", "busybox", "latest"},
+            {"docker.io/user/app:1", "user/app", "1"},
+            {"quay.io/a/b:v2", "quay.io/a/b", "v2"},
+            {"localhost:5000/app:dev", "localhost:5000/app", "dev"},
+            {"docker.io/library/busybox@sha256:"
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+             "busybox", "<none>"},
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(table); i++) {
@@ -389,8 +389,8 @@ Test(image, bad_config_json_is_refused_and_named)
 
 struct tar_entry {
         const char *name;
-        mode_t type;       /* AE_IFREG, AE_IFDIR, AE_IFLNK, or 0 for a hard link */
-        const char *data;  /* file content, symlink or hard link target */
+        mode_t type;      /* AE_IFREG, AE_IFDIR, AE_IFLNK, or 0 for a hard link */
+        const char *data; /* file content, symlink or hard link target */
         mode_t perm;
 };
 
@@ -436,12 +436,12 @@ static void write_tar(const char *path, bool gzip, const struct tar_entry *e, si
 Test(image, import_tar_gz)
 {
         static const struct tar_entry entries[] = {
-                { "./", AE_IFDIR, NULL, 0755 },
-                { "./bin/", AE_IFDIR, NULL, 0711 },
-                { "./bin/app", AE_IFREG, "binary\n", 04750 },
-                { "./bin/sh", AE_IFLNK, "/bin/app", 0777 },
-                { "./bin/again", 0, "./bin/app", 0 },
-                { "etc/hostname", AE_IFREG, "box\n", 0600 },
+            {"./", AE_IFDIR, NULL, 0755},
+            {"./bin/", AE_IFDIR, NULL, 0711},
+            {"./bin/app", AE_IFREG, "binary\n", 04750},
+            {"./bin/sh", AE_IFLNK, "/bin/app", 0777},
+            {"./bin/again", 0, "./bin/app", 0},
+            {"etc/hostname", AE_IFREG, "box\n", 0600},
         };
         _cleanup_(image_freep) struct image *img = NULL;
         _cleanup_free_ char *tarball = path_in(tmp, "rootfs.tar.gz");
@@ -501,8 +501,8 @@ static void assert_hostile_refused(const struct tar_entry *entries, size_t n, co
 Test(image, hostile_tar_dotdot)
 {
         struct tar_entry e[] = {
-                { "ok", AE_IFREG, "fine\n", 0644 },
-                { "../outside/escape", AE_IFREG, "pwned\n", 0644 },
+            {"ok", AE_IFREG, "fine\n", 0644},
+            {"../outside/escape", AE_IFREG, "pwned\n", 0644},
         };
         struct pr_error err = {};
 
@@ -517,7 +517,7 @@ Test(image, hostile_tar_absolute_path)
 {
         _cleanup_free_ char *abs = path_in(outside, "abs");
         struct tar_entry e[] = {
-                { abs, AE_IFREG, "pwned\n", 0644 },
+            {abs, AE_IFREG, "pwned\n", 0644},
         };
 
         assert_hostile_refused(e, PR_ELEMENTSOF(e), "absolute path");
@@ -526,8 +526,8 @@ Test(image, hostile_tar_absolute_path)
 Test(image, hostile_tar_write_through_symlink)
 {
         struct tar_entry e[] = {
-                { "link", AE_IFLNK, outside, 0777 },
-                { "link/pwned", AE_IFREG, "pwned\n", 0644 },
+            {"link", AE_IFLNK, outside, 0777},
+            {"link/pwned", AE_IFREG, "pwned\n", 0644},
         };
 
         assert_hostile_refused(e, PR_ELEMENTSOF(e), "write through a symlink");
@@ -536,8 +536,8 @@ Test(image, hostile_tar_write_through_symlink)
 Test(image, hostile_tar_relative_symlink_escape)
 {
         struct tar_entry e[] = {
-                { "up", AE_IFLNK, "../../../../../../../../..", 0777 },
-                { "up/tmp/pwned", AE_IFREG, "pwned\n", 0644 },
+            {"up", AE_IFLNK, "../../../../../../../../..", 0777},
+            {"up/tmp/pwned", AE_IFREG, "pwned\n", 0644},
         };
 
         assert_hostile_refused(e, PR_ELEMENTSOF(e), "relative symlink escape");
@@ -547,10 +547,10 @@ Test(image, hostile_tar_hard_link_out)
 {
         _cleanup_free_ char *victim = path_in(outside, "victim");
         struct tar_entry e[] = {
-                { "h", 0, "../outside/victim", 0 },
+            {"h", 0, "../outside/victim", 0},
         };
         struct tar_entry abs[] = {
-                { "h", 0, victim, 0 },
+            {"h", 0, victim, 0},
         };
         struct pr_error err = {};
 
@@ -577,8 +577,8 @@ Test(image, hostile_tar_hard_link_out)
 Test(image, truncated_tarball_leaves_store_unchanged)
 {
         static const struct tar_entry entries[] = {
-                { "a", AE_IFREG, "first file, extracted before the damage\n", 0644 },
-                { "b", AE_IFREG, "second file, cut short\n", 0644 },
+            {"a", AE_IFREG, "first file, extracted before the damage\n", 0644},
+            {"b", AE_IFREG, "second file, cut short\n", 0644},
         };
         _cleanup_free_ char *tarball = path_in(tmp, "cut.tar");
         _cleanup_free_ char *before = NULL, *after = NULL;
@@ -599,7 +599,7 @@ Test(image, truncated_tarball_leaves_store_unchanged)
 
 static int drop_dac_caps(void)
 {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct d[2] = {};
 
         if (syscall(SYS_capget, &h, d) < 0)
@@ -655,8 +655,8 @@ Test(image, resolve_missing_names_image_and_command)
 
 Test(image, resolve_by_every_spelling)
 {
-        const char *names[] = { "busybox", "busybox:latest", "library/busybox",
-                                "docker.io/library/busybox:latest", "index.docker.io/busybox" };
+        const char *names[] = {"busybox", "busybox:latest", "library/busybox",
+                               "docker.io/library/busybox:latest", "index.docker.io/busybox"};
         _cleanup_(image_freep) struct image *other = NULL;
         struct pr_error err = {};
         _cleanup_free_ char *id = NULL;
