@@ -567,5 +567,9 @@ void spec_quantity_done(struct spec_quantity *q);
  * "2", "1024Mi" is "1Gi". Caller frees. */
 char *spec_quantity_format(const struct spec_quantity *q);
 
+/* Whether a container runtime knows a capability name, as Kubernetes passes
+ * it: any case, with or without "CAP_", or "ALL". */
+bool spec_capability_known(const char *name);
+
 /* Looks up a container (init or app) by name; NULL when absent. */
 const struct spec_container *spec_pod_find_container(const struct spec_pod *pod, const char *name);

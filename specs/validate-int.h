@@ -26,6 +26,7 @@ void val_report(struct val_ctx *c, enum spec_severity severity, const char *path
  * NULL or empty detail is left out. */
 void val_invalid(struct val_ctx *c, const char *path, const char *value, const char *detail);
 void val_invalid_int(struct val_ctx *c, const char *path, int64_t value, const char *detail);
+void val_invalid_strv(struct val_ctx *c, const char *path, char *const *values, const char *detail);
 void val_required(struct val_ctx *c, const char *path, const char *detail);
 void val_forbidden(struct val_ctx *c, const char *path, const char *detail);
 void val_duplicate(struct val_ctx *c, const char *path, const char *value);
@@ -81,8 +82,7 @@ void val_field_selector(struct val_ctx *c, const char *base, const char *api_ver
                         const char *field_path, const char *const *expressions);
 void val_resource_selector(struct val_ctx *c, const char *base, const char *container,
                            const char *resource, const struct spec_quantity *divisor, bool volume);
-/* Whether the runtime knows a capability name ("NET_ADMIN", "CAP_NET_ADMIN", "ALL"). */
-bool spec_capability_known(const char *name);
+
 /* A path built with printf; caller frees. */
 #define val_path(...) pr_asprintf(__VA_ARGS__)
 

@@ -87,6 +87,23 @@ void val_invalid(struct val_ctx *c, const char *path, const char *value, const c
         report_value(c, path, "Invalid value", value, detail);
 }
 
+/* Go prints a []string value as []string{"a", "b"}. */
+void val_invalid_strv(struct val_ctx *c, const char *path, char *const *values, const char *detail)
+{
+        _cleanup_free_ char *body = pr_strdup("Invalid value: []string{");
+
+        for (size_t i = 0; values && values[i]; i++) {
+                _cleanup_free_ char *q = val_quote(values[i]);
+                char *next = pr_asprintf("%s%s%s", body, i > 0 ? ", " : "", q);
+
+                free(body);
+                body = next;
+        }
+        _cleanup_free_ char *closed = pr_asprintf("%s}", body);
+
+        report_body(c, path, closed, detail);
+}
+
 void val_invalid_int(struct val_ctx *c, const char *path, int64_t value, const char *detail)
 {
         _cleanup_free_ char *body = pr_asprintf("Invalid value: %lld", (long long)value);

@@ -45,6 +45,15 @@ void val_object_meta(struct val_ctx *c)
         val_annotations(c, "metadata.annotations", &pod->annotations);
 }
 
+/* Whether the manifest wrote a field, even as an empty object. */
+static bool field_written(const struct spec_pod *pod, const char *path)
+{
+        for (size_t i = 0; i < pod->n_field_pos; i++)
+                if (pr_streq(pod->field_pos[i].path, path))
+                        return true;
+        return false;
+}
+
 static void val_host_aliases(struct val_ctx *c)
 {
         for (size_t i = 0; i < c->pod->n_host_aliases; i++) {
@@ -70,33 +79,41 @@ static void val_dns_config(struct val_ctx *c)
         size_t n_ns = pr_strv_len(d->nameservers), n_search = pr_strv_len(d->searches);
         size_t search_len = 0;
 
-        if (pod->dns_policy == SPEC_DNS_NONE && n_ns == 0)
+        if (pod->dns_policy == SPEC_DNS_NONE && !field_written(pod, "spec.dnsConfig")) {
+                val_required(c, "spec.dnsConfig", "must provide `dnsConfig` when `dnsPolicy` is None");
+                return;
+        }
+        if (pod->dns_policy == SPEC_DNS_NONE && n_ns == 0) {
                 val_required(c, "spec.dnsConfig.nameservers",
-                             "must provide at least one DNS nameserver when DNSPolicy is set to None");
+                             "must provide at least one DNS nameserver when `dnsPolicy` is None");
+                return;
+        }
         if (n_ns > 3)
-                val_invalid(c, "spec.dnsConfig.nameservers", d->nameservers[3],
-                            "must not have more than 3 nameservers");
+                val_invalid_strv(c, "spec.dnsConfig.nameservers", d->nameservers,
+                                 "must not have more than 3 nameservers");
         for (size_t i = 0; i < n_ns; i++) {
                 _cleanup_free_ char *p = val_path("spec.dnsConfig.nameservers[%zu]", i);
 
                 val_ip(c, p, d->nameservers[i]);
         }
         if (n_search > 32)
-                val_invalid(c, "spec.dnsConfig.searches", d->searches[32],
-                            "must not have more than 32 search paths");
+                val_invalid_strv(c, "spec.dnsConfig.searches", d->searches,
+                                 "must not have more than 32 search paths");
+        for (size_t i = 0; i < n_search; i++)
+                search_len += strlen(d->searches[i]) + (i > 0);
+        if (search_len > 2048)
+                val_invalid_strv(c, "spec.dnsConfig.searches", d->searches,
+                                 "must not have more than 2048 characters (including spaces) in "
+                                 "the search list");
         for (size_t i = 0; i < n_search; i++) {
                 _cleanup_free_ char *p = val_path("spec.dnsConfig.searches[%zu]", i);
                 /* A trailing dot names the root and is allowed. */
                 _cleanup_free_ char *s = pr_strdup(d->searches[i]);
 
-                search_len += strlen(s);
                 if (pr_endswith(s, ".") && strlen(s) > 1)
                         s[strlen(s) - 1] = '\0';
                 val_dns1123_subdomain(c, p, s);
         }
-        if (search_len + (n_search > 0 ? n_search - 1 : 0) > 2048)
-                val_invalid(c, "spec.dnsConfig.searches", "",
-                            "must not have more than 2048 characters (including spaces) in the search list");
         for (size_t i = 0; i < d->options.n; i++) {
                 _cleanup_free_ char *p = val_path("spec.dnsConfig.options[%zu].name", i);
 
