@@ -150,12 +150,12 @@ static const char *env_scope_lookup(void *userdata, const char *name)
 
 static void env_scope_add(struct env_scope *s, const char *name, const char *value)
 {
-        size_t n = s->n;
+        size_t i = s->n, n = s->n;
 
         pr_array_grow(&s->names, &n, sizeof(char *));
         pr_array_grow(&s->values, &s->n, sizeof(char *));
-        s->names[n] = pr_strdup(name);
-        s->values[n] = pr_strdup(value);
+        s->names[i] = pr_strdup(name);
+        s->values[i] = pr_strdup(value);
 }
 
 /* Sets NAME=value in a "NAME=value" vector, replacing an earlier entry in
