@@ -1,0 +1,51 @@
+/* The per-pod supervisor: one single-threaded libuv loop that starts the
+ * infra and the containers, watches them, restarts them by policy, stops
+ * them in kubelet's order, records every change in the state file and
+ * removes what the pod made. Owned by supervisor.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pod/logs.h"
+
+struct pr_error;
+struct pod_plan;
+
+/* How a supervisor ended. */
+enum sup_result {
+        SUP_SUCCEEDED, /* every app container completed with 0 */
+        SUP_FAILED,    /* the pod ended Failed */
+        SUP_STOPPED,   /* stopped by SIGTERM/SIGINT (down, Ctrl-C) */
+        _SUP_RESULT_MAX,
+};
+
+struct sup_options {
+        const char *pause_path;     /* podrun-pause */
+        const char *manifest;       /* recorded in the state file */
+        const char *run_dir;        /* --run-dir, --root and the netns dir, recorded so */
+        const char *root_dir;       /* `down` can rebuild the paths after a crash */
+        const char *netns_dir;
+        uint64_t backoff_base_usec; /* 0: kubelet's 10 s */
+        /* Once the pod completes (Succeeded or Failed) keep its state file
+         * and logs for ps -a and logs, with nothing running; else remove
+         * everything as on a stop. */
+        bool keep_completed;
+        /* Every container's output as it is read (the foreground `up`);
+         * may be NULL. Called from the loop: must not block for long. */
+        void (*on_output)(void *userdata, const char *container, enum logs_stream s,
+                          const char *data, size_t len);
+        /* Called once: r == 0 when every app container (and sidecar) has
+         * started (exec succeeded) or the pod completed; r < 0 with err when
+         * the pod could not start (then everything is removed before
+         * sup_run returns). May be NULL. */
+        void (*on_ready)(void *userdata, int r, const struct pr_error *err);
+        void *userdata;
+};
+
+/* Runs the pod until it completes or is stopped. The caller holds the pod's
+ * lock (state_lock) and keeps it until this returns; the plan's spec must
+ * stay alive. Returns enum sup_result, or a negative errno when the pod
+ * could not be started (everything it made is removed). */
+int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_error *err);
