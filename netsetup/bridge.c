@@ -41,8 +41,7 @@ static int check_bridge(struct nl_sock *sk, const struct net_config *cfg, int *r
                 return net_nl_err(err, r, "bridge '%s'", cfg->bridge);
         type = rtnl_link_get_type(link);
         if (!type || strcmp(type, "bridge") != 0)
-                return pr_err_msg(err, EEXIST, "link '%s' exists and is not a bridge",
-                                  cfg->bridge);
+                return pr_err_msg(err, EEXIST, "link '%s' exists and is not a bridge", cfg->bridge);
         *ret_ifindex = rtnl_link_get_ifindex(link);
         *ret_mtu = rtnl_link_get_mtu(link);
         return 0;

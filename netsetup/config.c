@@ -18,8 +18,8 @@
 #define CONFIG_MAX_BYTES (64 * 1024)
 
 static const char *const protocol_table[_NET_PROTOCOL_MAX] = {
-        [NET_PROTOCOL_TCP] = "TCP",
-        [NET_PROTOCOL_UDP] = "UDP",
+    [NET_PROTOCOL_TCP] = "TCP",
+    [NET_PROTOCOL_UDP] = "UDP",
 };
 
 const char *net_protocol_to_string(enum net_protocol p)
@@ -48,8 +48,8 @@ enum {
 };
 
 static const char *const key_table[_KEY_MAX] = {
-        [KEY_BRIDGE] = "bridge",   [KEY_SUBNET] = "subnet", [KEY_GATEWAY] = "gateway",
-        [KEY_SUBNET6] = "subnet6", [KEY_GATEWAY6] = "gateway6", [KEY_MTU] = "mtu",
+    [KEY_BRIDGE] = "bridge",   [KEY_SUBNET] = "subnet",     [KEY_GATEWAY] = "gateway",
+    [KEY_SUBNET6] = "subnet6", [KEY_GATEWAY6] = "gateway6", [KEY_MTU] = "mtu",
 };
 
 /* Where a parse is: the file and line for messages, and what was seen. */
@@ -202,12 +202,12 @@ static int parse_line(struct parse_ctx *c, char *line)
                 if (strcmp(key, key_table[k]) != 0)
                         continue;
                 if (c->seen_line[k])
-                        return pr_err_usage(c->err, "%s:%u: '%s' already set on line %u",
-                                            c->path, c->line, key, c->seen_line[k]);
+                        return pr_err_usage(c->err, "%s:%u: '%s' already set on line %u", c->path,
+                                            c->line, key, c->seen_line[k]);
                 c->seen_line[k] = c->line;
                 if (*value == '\0')
-                        return pr_err_usage(c->err, "%s:%u: '%s' has no value", c->path,
-                                            c->line, key);
+                        return pr_err_usage(c->err, "%s:%u: '%s' has no value", c->path, c->line,
+                                            key);
                 return set_value(c, k, value);
         }
         return pr_err_usage(c->err, "%s:%u: unknown key '%s'", c->path, c->line, key);
@@ -215,7 +215,7 @@ static int parse_line(struct parse_ctx *c, char *line)
 
 static void set_defaults(struct net_config *cfg)
 {
-        *cfg = (struct net_config){ 0 };
+        *cfg = (struct net_config){0};
         (void)snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", NET_DEFAULT_BRIDGE);
         (void)inet_pton(AF_INET, "10.90.0.0", &cfg->subnet);
         cfg->prefix = 16;
@@ -240,8 +240,7 @@ static int finish(struct parse_ctx *c)
         }
         if (c->seen_line[KEY_GATEWAY6] && !cfg->ipv6) {
                 c->line = c->seen_line[KEY_GATEWAY6];
-                return pr_err_usage(c->err, "%s:%u: 'gateway6' needs 'subnet6'", c->path,
-                                    c->line);
+                return pr_err_usage(c->err, "%s:%u: 'gateway6' needs 'subnet6'", c->path, c->line);
         }
         if (cfg->ipv6 && !c->seen_line[KEY_GATEWAY6]) {
                 cfg->gateway6 = cfg->subnet6;
@@ -265,7 +264,7 @@ int net_config_parse(const char *text, const char *path, struct net_config *ret,
 {
         _cleanup_free_ char *copy = pr_strdup(text);
         struct net_config cfg;
-        struct parse_ctx c = { .path = path ? path : "network.conf", .cfg = &cfg, .err = err };
+        struct parse_ctx c = {.path = path ? path : "network.conf", .cfg = &cfg, .err = err};
         char *line = copy;
         int r;
 

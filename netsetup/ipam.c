@@ -50,11 +50,11 @@ int net_ipam_open(const char *root_dir, const struct net_config *cfg, struct net
         if (r < 0)
                 return pr_err_wrap(err, "network '%s': lease directory", cfg->bridge);
         *ret = (struct net_ipam){
-                .dir = PR_TAKE_PTR(dir),
-                .network = cfg->bridge,
-                .subnet = ntohl(cfg->subnet.s_addr),
-                .prefix = cfg->prefix,
-                .gateway = ntohl(cfg->gateway.s_addr),
+            .dir = PR_TAKE_PTR(dir),
+            .network = cfg->bridge,
+            .subnet = ntohl(cfg->subnet.s_addr),
+            .prefix = cfg->prefix,
+            .gateway = ntohl(cfg->gateway.s_addr),
         };
         return 0;
 }
@@ -133,7 +133,7 @@ static bool valid_pod_text(const char *s)
  * nothing else. Anything else is -EBADMSG. */
 static int parse_lease(char *text, struct lease *ret)
 {
-        struct lease l = { 0 };
+        struct lease l = {0};
         char *line = text;
 
         while (line && *line) {
@@ -259,16 +259,15 @@ static int take(const struct net_ipam *ipam, const char *dir, const char *name, 
                             ipam->network, name, l.pod);
                 path = pr_asprintf("%s/%s", dir, name);
                 if (unlink(path) < 0 && errno != ENOENT)
-                        return pr_err(err, errno, "network '%s': unlink '%s'", ipam->network,
-                                      path);
+                        return pr_err(err, errno, "network '%s': unlink '%s'", ipam->network, path);
         }
         return 0;
 }
 
 /* Calls fn on each lease file (named by an address of the subnet). */
 static int for_each_lease(const struct net_ipam *ipam, const char *dir,
-                          int (*fn)(const struct net_ipam *ipam, const char *dir,
-                                    const char *name, void *data),
+                          int (*fn)(const struct net_ipam *ipam, const char *dir, const char *name,
+                                    void *data),
                           void *data, struct pr_error *err)
 {
         DIR *d = opendir(dir);
@@ -292,8 +291,8 @@ static int for_each_lease(const struct net_ipam *ipam, const char *dir,
 
 struct find_ctx {
         const char *pod;
-        uint32_t found;   /* the pod's address, host order, 0 for none */
-        unsigned count;   /* lease files seen, less those removed */
+        uint32_t found; /* the pod's address, host order, 0 for none */
+        unsigned count; /* lease files seen, less those removed */
         unsigned removed;
         bool remove;
         struct pr_error *err;
@@ -311,8 +310,8 @@ static int find_pod(const struct net_ipam *ipam, const char *dir, const char *na
         if (c->remove) {
                 _cleanup_free_ char *path = pr_asprintf("%s/%s", dir, name);
                 if (unlink(path) < 0 && errno != ENOENT)
-                        return pr_err(c->err, errno, "network '%s': release '%s'",
-                                      ipam->network, path);
+                        return pr_err(c->err, errno, "network '%s': release '%s'", ipam->network,
+                                      path);
                 c->count--;
                 c->removed++;
         } else if (inet_pton(AF_INET, name, &a) == 1) {
@@ -337,7 +336,7 @@ static uint32_t last_reserved(const struct net_ipam *ipam)
 
 static void addr_text(uint32_t host_order, char buf[static INET_ADDRSTRLEN])
 {
-        struct in_addr a = { .s_addr = htonl(host_order) };
+        struct in_addr a = {.s_addr = htonl(host_order)};
         (void)inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
@@ -346,7 +345,7 @@ int net_ipam_allocate(const struct net_ipam *ipam, const char *pod, struct in_ad
 {
         uint32_t first = ipam->subnet + 1, last = (ipam->subnet | ~mask_of(ipam->prefix)) - 1;
         uint32_t n = last - first + 1, start, prev;
-        struct find_ctx found = { .pod = pod, .err = err };
+        struct find_ctx found = {.pod = pod, .err = err};
         char boot_id[BOOT_ID_MAX], name[INET_ADDRSTRLEN], subnet[INET_ADDRSTRLEN];
         int r;
 
@@ -387,7 +386,7 @@ int net_ipam_allocate(const struct net_ipam *ipam, const char *pod, struct in_ad
 
 int net_ipam_release(const struct net_ipam *ipam, const char *pod, struct pr_error *err)
 {
-        struct find_ctx c = { .pod = pod, .remove = true, .err = err };
+        struct find_ctx c = {.pod = pod, .remove = true, .err = err};
         int r = for_each_lease(ipam, ipam->dir, find_pod, &c, err);
 
         return r < 0 ? r : (int)c.removed;
@@ -395,7 +394,7 @@ int net_ipam_release(const struct net_ipam *ipam, const char *pod, struct pr_err
 
 int net_ipam_count(const struct net_ipam *ipam, struct pr_error *err)
 {
-        struct find_ctx c = { .pod = "", .err = err };
+        struct find_ctx c = {.pod = "", .err = err};
         int r = for_each_lease(ipam, ipam->dir, find_pod, &c, err);
 
         return r < 0 ? r : (int)c.count;
@@ -426,7 +425,7 @@ int net_ipam_reserve_port(const struct net_ipam *ipam, const char *pod, enum net
 int net_ipam_release_ports(const struct net_ipam *ipam, const char *pod, struct pr_error *err)
 {
         _cleanup_free_ char *dir = pr_asprintf("%s/ports", ipam->dir);
-        struct find_ctx c = { .pod = pod, .remove = true, .err = err };
+        struct find_ctx c = {.pod = pod, .remove = true, .err = err};
         int r = for_each_lease(ipam, dir, find_pod, &c, err);
 
         return r < 0 ? r : (int)c.removed;

@@ -73,7 +73,7 @@ static bool table_exists(struct nft_ctx *ctx)
 static int enable_forwarding(const struct net_config *cfg, struct pr_error *err)
 {
         _cleanup_free_ char *localnet =
-                pr_asprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", cfg->bridge);
+            pr_asprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", cfg->bridge);
         int r;
 
         r = net_sysctl_write("/proc/sys/net/ipv4/ip_forward", "1", err);
@@ -105,20 +105,24 @@ int net_nat_ensure(const struct net_config *cfg, struct pr_error *err)
                 return 0;
         (void)inet_ntop(AF_INET, &cfg->subnet, subnet, sizeof(subnet));
         cmd = pr_asprintf(
-                "add table " NAT_TABLE "\n"
-                "add chain " NAT_TABLE " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
-                "add chain " NAT_TABLE " output { type nat hook output priority -100; policy accept; }\n"
-                "add chain " NAT_TABLE " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-                "add chain " NAT_TABLE " " NAT_PORTS_CHAIN "\n"
-                "add rule " NAT_TABLE " prerouting fib daddr type local jump " NAT_PORTS_CHAIN "\n"
-                "add rule " NAT_TABLE " output fib daddr type local jump " NAT_PORTS_CHAIN "\n"
-                "add rule " NAT_TABLE " postrouting ip saddr %s/%u oifname != \"%s\" masquerade\n"
-                /* A pod reaching itself or a neighbour through a hostPort:
-                 * without this the reply would go pod to pod directly and
-                 * miss the reverse DNAT. */
-                "add rule " NAT_TABLE " postrouting ct status dnat ip saddr %s/%u oifname \"%s\" masquerade\n"
-                "add rule " NAT_TABLE " postrouting ct status dnat ip saddr 127.0.0.0/8 masquerade\n",
-                subnet, cfg->prefix, cfg->bridge, subnet, cfg->prefix, cfg->bridge);
+            "add table " NAT_TABLE "\n"
+            "add chain " NAT_TABLE
+            " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+            "add chain " NAT_TABLE
+            " output { type nat hook output priority -100; policy accept; }\n"
+            "add chain " NAT_TABLE
+            " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+            "add chain " NAT_TABLE " " NAT_PORTS_CHAIN "\n"
+            "add rule " NAT_TABLE " prerouting fib daddr type local jump " NAT_PORTS_CHAIN "\n"
+            "add rule " NAT_TABLE " output fib daddr type local jump " NAT_PORTS_CHAIN "\n"
+            "add rule " NAT_TABLE " postrouting ip saddr %s/%u oifname != \"%s\" masquerade\n"
+            /* A pod reaching itself or a neighbour through a hostPort:
+             * without this the reply would go pod to pod directly and
+             * miss the reverse DNAT. */
+            "add rule " NAT_TABLE
+            " postrouting ct status dnat ip saddr %s/%u oifname \"%s\" masquerade\n"
+            "add rule " NAT_TABLE " postrouting ct status dnat ip saddr 127.0.0.0/8 masquerade\n",
+            subnet, cfg->prefix, cfg->bridge, subnet, cfg->prefix, cfg->bridge);
         return nft_run(ctx, cmd, "create table " NAT_TABLE, err);
 }
 

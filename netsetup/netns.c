@@ -34,8 +34,8 @@ int net_netns_open(const char *path, int *ret_fd, struct pr_error *err)
                                   path);
         type = ioctl(fd, NS_GET_NSTYPE);
         if (type >= 0 && type != CLONE_NEWNET)
-                return pr_err_msg(err, EINVAL,
-                                  "network namespace '%s': not a network namespace", path);
+                return pr_err_msg(err, EINVAL, "network namespace '%s': not a network namespace",
+                                  path);
         *ret_fd = PR_TAKE_FD(fd);
         return 0;
 }

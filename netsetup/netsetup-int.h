@@ -19,7 +19,7 @@ struct pr_error;
 int net_nl_errno(int nle);
 /* Sets err to "<fmt>: <libnl's text>" and returns the mapped -errno. */
 int net_nl_err(struct pr_error *err, int nle, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* A NETLINK_ROUTE socket in the caller's current network namespace. */
 int net_nl_open(struct nl_sock **ret, struct pr_error *err);
 
@@ -85,8 +85,7 @@ int net_route_add_default(struct nl_sock *sk, int ifindex, int family, const voi
                           struct pr_error *err);
 /* -EEXIST naming the route when a main-table route other than the default
  * and other than routes on cfg->bridge overlaps the subnet(s). */
-int net_route_check_overlap(struct nl_sock *sk, const struct net_config *cfg,
-                            struct pr_error *err);
+int net_route_check_overlap(struct nl_sock *sk, const struct net_config *cfg, struct pr_error *err);
 
 /* ipam.c: host-local leases under <root>/ipam/<network>/. Plain files, no
  * netlink, so it is unit-tested in a temp dir. */

@@ -44,6 +44,29 @@ static int check_pod_name(const char *name, struct pr_error *err)
         return 0;
 }
 
+/* Checked before anything changes, so a bad port never leaves half a pod. */
+static int check_ports(const struct net_pod *pod, struct pr_error *err)
+{
+        for (size_t i = 0; i < pod->n_ports; i++) {
+                const struct net_host_port *p = &pod->ports[i];
+                struct in_addr a;
+
+                if (p->host_port == 0 || p->container_port == 0)
+                        return pr_err_usage(err,
+                                            "pod '%s': hostPort %u to %u: ports must be 1 to 65535",
+                                            pod->name, p->host_port, p->container_port);
+                if (!net_protocol_to_string(p->protocol))
+                        return pr_err_usage(err,
+                                            "pod '%s': hostPort %u: protocol must be TCP or UDP",
+                                            pod->name, p->host_port);
+                if (p->host_ip && *p->host_ip && inet_pton(AF_INET, p->host_ip, &a) != 1)
+                        return pr_err_usage(
+                            err, "pod '%s': hostPort %u: hostIP '%s' is not an IPv4 address",
+                            pod->name, p->host_port, p->host_ip);
+        }
+        return 0;
+}
+
 /* The pod's IPv6 address: subnet6 with the low 32 bits set to the IPv4
  * address's offset in its subnet, so one lease covers both families. */
 static void pod_ip6(const struct net_config *cfg, struct in_addr ip4, struct in6_addr *ret)
@@ -58,9 +81,9 @@ static void pod_ip6(const struct net_config *cfg, struct in_addr ip4, struct in6
 /* With the lease lock held: the address and everything shared that a pod
  * needs before its own veth, so a concurrent last-pod detach cannot remove
  * the bridge or the table under us. */
-static int reserve(const struct net_config *cfg, const struct net_ipam *ipam,
-                   struct nl_sock *sk, const struct net_pod *pod, struct in_addr *ret_ip,
-                   int *ret_bridge, unsigned *ret_mtu, struct pr_error *err)
+static int reserve(const struct net_config *cfg, const struct net_ipam *ipam, struct nl_sock *sk,
+                   const struct net_pod *pod, struct in_addr *ret_ip, int *ret_bridge,
+                   unsigned *ret_mtu, struct pr_error *err)
 {
         _cleanup_close_ int lock = -1;
         int r;
@@ -118,7 +141,7 @@ static void fill_result(const struct net_config *cfg, struct in_addr ip4, const 
 {
         struct in6_addr ip6;
 
-        *ret = (struct net_pod_result){ .prefix = cfg->prefix, .mtu = mtu };
+        *ret = (struct net_pod_result){.prefix = cfg->prefix, .mtu = mtu};
         (void)inet_ntop(AF_INET, &ip4, ret->ip4, sizeof(ret->ip4));
         (void)inet_ntop(AF_INET, &cfg->gateway, ret->gateway4, sizeof(ret->gateway4));
         if (cfg->ipv6) {
@@ -134,7 +157,7 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
                         const struct net_pod *pod, struct nl_sock *sk, int netns_fd,
                         const char *ifname, struct net_pod_result *ret, struct pr_error *err)
 {
-        struct net_ipam ipam = { 0 };
+        struct net_ipam ipam = {0};
         struct in_addr ip4;
         char ip_text[INET_ADDRSTRLEN];
         unsigned mtu;
@@ -154,6 +177,10 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
         r = net_veth_create(sk, ifname, pod->name, bridge, netns_fd, mtu, err);
         if (r >= 0)
                 r = configure_pod(cfg, netns_fd, ip4, err);
+        /* Rules a crashed earlier instance of this pod left behind would
+         * point at its old address or double up. */
+        if (r >= 0 && pod->n_ports > 0)
+                r = net_nat_remove_tagged(ifname, err);
         if (r >= 0)
                 r = net_nat_add_ports(ifname, ip_text, pod->ports, pod->n_ports, err);
         if (r < 0)
@@ -171,6 +198,9 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
         int netns_fd = pod->netns_fd, ifindex, r;
 
         r = check_pod_name(pod->name, err);
+        if (r < 0)
+                return r;
+        r = check_ports(pod, err);
         if (r < 0)
                 return r;
         net_host_ifname(pod->name, ifname);
@@ -193,7 +223,7 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
                 return pr_err_wrap(err, "pod '%s'", pod->name);
         r = attach_steps(cfg, root_dir, pod, sk, netns_fd, ifname, ret, err);
         if (r < 0) {
-                struct pr_error undo = { 0 };
+                struct pr_error undo = {0};
                 if (net_pod_detach(cfg, root_dir, pod->name, &undo) < 0)
                         pr_log_warn("pod '%s': undoing a failed network attach: %s; ignoring",
                                     pod->name, undo.msg);
@@ -208,7 +238,7 @@ static int release(const struct net_config *cfg, const char *root_dir, const cha
                    struct nl_sock *sk, struct pr_error *err)
 {
         _cleanup_close_ int lock = -1;
-        struct net_ipam ipam = { 0 };
+        struct net_ipam ipam = {0};
         int r;
 
         r = net_ipam_open(root_dir, cfg, &ipam, err);

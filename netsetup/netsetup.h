@@ -42,16 +42,16 @@ struct pr_error;
 #define NET_IFNAME_MAX 16
 
 struct net_config {
-        char *path;            /* the file read, NULL when defaults were used */
+        char *path;                  /* the file read, NULL when defaults were used */
         char bridge[NET_IFNAME_MAX]; /* also the network's name (lease dir, messages) */
-        struct in_addr subnet; /* network address, host bits zero */
-        unsigned prefix;       /* 8..30 */
+        struct in_addr subnet;       /* network address, host bits zero */
+        unsigned prefix;             /* 8..30 */
         struct in_addr gateway;
-        bool ipv6;             /* subnet6 configured: dual stack */
+        bool ipv6; /* subnet6 configured: dual stack */
         struct in6_addr subnet6;
         unsigned prefix6;
         struct in6_addr gateway6;
-        unsigned mtu;          /* 0: the bridge's when it exists, else 1500 */
+        unsigned mtu; /* 0: the bridge's when it exists, else 1500 */
 };
 
 /* Reads <root_dir>/network.conf when it exists, else /etc/podrun/network.conf
@@ -107,10 +107,10 @@ struct net_pod {
 #define NET_ADDR6_MAX 46 /* INET6_ADDRSTRLEN */
 
 struct net_pod_result {
-        char ip4[NET_ADDR4_MAX];      /* the pod IP, "10.90.0.2" */
+        char ip4[NET_ADDR4_MAX]; /* the pod IP, "10.90.0.2" */
         unsigned prefix;
         char gateway4[NET_ADDR4_MAX];
-        char ip6[NET_ADDR6_MAX];      /* "" unless dual stack */
+        char ip6[NET_ADDR6_MAX]; /* "" unless dual stack */
         unsigned prefix6;
         char gateway6[NET_ADDR6_MAX];
         char host_ifname[NET_IFNAME_MAX]; /* the host end of the veth */

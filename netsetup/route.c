@@ -122,8 +122,7 @@ static int check_family(struct nl_sock *sk, const struct net_config *cfg, int fa
         return 0;
 }
 
-int net_route_check_overlap(struct nl_sock *sk, const struct net_config *cfg,
-                            struct pr_error *err)
+int net_route_check_overlap(struct nl_sock *sk, const struct net_config *cfg, struct pr_error *err)
 {
         int bridge_ifindex = 0, r;
 

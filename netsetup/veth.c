@@ -89,7 +89,7 @@ int net_link_delete(struct nl_sock *sk, const char *name, struct pr_error *err)
  * AF_BRIDGE is built by hand: IFLA_PROTINFO { IFLA_BRPORT_MODE = 1 }. */
 static int set_hairpin(struct nl_sock *sk, int ifindex, const char *name, struct pr_error *err)
 {
-        struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+        struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
         struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
         struct nlattr *protinfo;
         int r;

@@ -45,7 +45,7 @@ static int fail(const char *what, const struct pr_error *err)
 static int attach(const struct net_config *cfg, const char *root, const char *name,
                   const char *netns, uint64_t *usec, struct pr_error *err)
 {
-        struct net_pod pod = { .name = name, .netns_path = netns, .netns_fd = -1 };
+        struct net_pod pod = {.name = name, .netns_path = netns, .netns_fd = -1};
         struct net_pod_result res;
         uint64_t t0 = pr_now_mono_usec();
         int r = net_pod_attach(cfg, root, &pod, &res, err);
@@ -54,8 +54,8 @@ static int attach(const struct net_config *cfg, const char *root, const char *na
         return r;
 }
 
-static int detach(const struct net_config *cfg, const char *root, const char *name,
-                  uint64_t *usec, struct pr_error *err)
+static int detach(const struct net_config *cfg, const char *root, const char *name, uint64_t *usec,
+                  struct pr_error *err)
 {
         uint64_t t0 = pr_now_mono_usec();
         int r = net_pod_detach(cfg, root, name, err);
@@ -148,8 +148,8 @@ int main(int argc, char **argv)
                 detach_sum += t;
         }
         t_all = pr_now_mono_usec() - t_all;
-        printf("detach of %d pods: %.1f ms in all, %.2f ms per detach\n", n,
-               (double)t_all / 1000, (double)detach_sum / n / 1000);
+        printf("detach of %d pods: %.1f ms in all, %.2f ms per detach\n", n, (double)t_all / 1000,
+               (double)detach_sum / n / 1000);
         net_config_done(&cfg);
         return 0;
 }

@@ -30,7 +30,7 @@ void net_env_setup(struct net_env *env, const char *conf_text)
         _cleanup_free_ char *conf = NULL;
         FILE *f;
 
-        *env = (struct net_env){ 0 };
+        *env = (struct net_env){0};
         if (geteuid() != 0)
                 cr_skip_test("needs root");
         if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
@@ -191,7 +191,7 @@ pid_t net_server(const char *netns, bool udp, int family, uint16_t port)
         pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
-                struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
+                struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
                 int one = 1, s;
 
                 /* Never outlive a test that forgot us. */
@@ -228,8 +228,8 @@ void net_server_stop(pid_t *pid)
 
 static int ask(bool udp, const char *ip, uint16_t port, char *reply, size_t n)
 {
-        struct sockaddr_storage ss = { 0 };
-        struct timeval tv = { .tv_sec = 3 };
+        struct sockaddr_storage ss = {0};
+        struct timeval tv = {.tv_sec = 3};
         socklen_t len;
         ssize_t got;
         int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
@@ -309,9 +309,10 @@ void net_assert_clean(struct net_env *env)
         cr_assert_null(strstr(links, ": vp"), "a pod veth is left:\n%s", links);
         cr_assert_null(strstr(links, env->cfg.bridge), "the bridge is left:\n%s", links);
         cr_assert_null(strstr(tables, "podrun"), "the nftables table is left:\n%s", tables);
-        leases = net_sh_out("ls %s/ipam/%s 2>/dev/null | grep -v -e '^lock$' -e '^last_reserved_ip$' "
-                            "-e '^ports$'",
-                            env->root, env->cfg.bridge);
+        leases =
+            net_sh_out("ls %s/ipam/%s 2>/dev/null | grep -v -e '^lock$' -e '^last_reserved_ip$' "
+                       "-e '^ports$'",
+                       env->root, env->cfg.bridge);
         cr_assert_str_eq(leases, "", "leases are left: %s", leases);
         ports = net_sh_out("ls %s/ipam/%s/ports 2>/dev/null", env->root, env->cfg.bridge);
         cr_assert_str_eq(ports, "", "hostPort records are left: %s", ports);

@@ -41,11 +41,11 @@ static void teardown(void)
 
 TestSuite(net_nat, .init = setup, .fini = teardown, .timeout = 60);
 
-static int attach(const char *name, const char *netns, const struct net_host_port *ports,
-                  size_t n, struct net_pod_result *res, struct pr_error *err)
+static int attach(const char *name, const char *netns, const struct net_host_port *ports, size_t n,
+                  struct net_pod_result *res, struct pr_error *err)
 {
-        struct net_pod pod = { .name = name, .netns_path = netns, .netns_fd = -1,
-                               .ports = ports, .n_ports = n };
+        struct net_pod pod = {
+            .name = name, .netns_path = netns, .netns_fd = -1, .ports = ports, .n_ports = n};
 
         return net_pod_attach(&env.cfg, env.root, &pod, res, err);
 }
@@ -88,18 +88,19 @@ Test(net_nat, host_ports_from_outside_host_and_pods)
         _cleanup_free_ char *a = net_env_netns(&env, "a");
         _cleanup_free_ char *b = net_env_netns(&env, "b");
         const struct net_host_port ports[] = {
-                { .host_port = 8080, .container_port = 80, .protocol = NET_PROTOCOL_TCP },
-                { .host_port = 5353, .container_port = 53, .protocol = NET_PROTOCOL_UDP },
-                { .host_port = 8081, .container_port = 80, .protocol = NET_PROTOCOL_TCP,
-                  .host_ip = "192.0.2.1" },
+            {.host_port = 8080, .container_port = 80, .protocol = NET_PROTOCOL_TCP},
+            {.host_port = 5353, .container_port = 53, .protocol = NET_PROTOCOL_UDP},
+            {.host_port = 8081,
+             .container_port = 80,
+             .protocol = NET_PROTOCOL_TCP,
+             .host_ip = "192.0.2.1"},
         };
         struct net_pod_result ra, rb;
         struct pr_error err = {};
         char reply[64];
         pid_t tcp, udp;
 
-        cr_assert_eq(attach("pod-a", a, ports, PR_ELEMENTSOF(ports), &ra, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(attach("pod-a", a, ports, PR_ELEMENTSOF(ports), &ra, &err), 0, "%s", err.msg);
         cr_assert_eq(attach("pod-b", b, NULL, 0, &rb, &err), 0, "%s", err.msg);
         tcp = net_server(a, false, AF_INET, 80);
         udp = net_server(a, true, AF_INET, 53);
@@ -137,10 +138,10 @@ Test(net_nat, a_taken_host_port_is_refused_and_leaves_nothing)
         _cleanup_free_ char *a = net_env_netns(&env, "a");
         _cleanup_free_ char *b = net_env_netns(&env, "b");
         _cleanup_free_ char *links = NULL, *blinks = NULL;
-        const struct net_host_port port = { .host_port = 8080, .container_port = 80,
-                                            .protocol = NET_PROTOCOL_TCP };
-        const struct net_host_port other = { .host_port = 8080, .container_port = 80,
-                                             .protocol = NET_PROTOCOL_UDP };
+        const struct net_host_port port = {
+            .host_port = 8080, .container_port = 80, .protocol = NET_PROTOCOL_TCP};
+        const struct net_host_port other = {
+            .host_port = 8080, .container_port = 80, .protocol = NET_PROTOCOL_UDP};
         struct net_pod_result ra, rb;
         struct pr_error err = {};
         char reply[64];

@@ -40,7 +40,7 @@ TestSuite(net_pod, .init = setup, .fini = teardown, .timeout = 60);
 
 static void attach(const char *name, const char *netns, struct net_pod_result *res)
 {
-        struct net_pod pod = { .name = name, .netns_path = netns, .netns_fd = -1 };
+        struct net_pod pod = {.name = name, .netns_path = netns, .netns_fd = -1};
         struct pr_error err = {};
 
         cr_assert_eq(net_pod_attach(&env.cfg, env.root, &pod, res, &err), 0, "%s", err.msg);
@@ -56,11 +56,10 @@ static void detach(const char *name)
 /* What `ip` sees inside the pod: the oracle is iproute2, not libnl. */
 static void assert_pod_wired(const char *netns, const struct net_pod_result *res)
 {
-        _cleanup_free_ char *addr = net_sh_out("nsenter --net=%s ip -o -4 addr show dev eth0",
-                                               netns);
+        _cleanup_free_ char *addr =
+            net_sh_out("nsenter --net=%s ip -o -4 addr show dev eth0", netns);
         _cleanup_free_ char *lo = net_sh_out("nsenter --net=%s ip -o link show lo", netns);
-        _cleanup_free_ char *route = net_sh_out("nsenter --net=%s ip -4 route show default",
-                                                netns);
+        _cleanup_free_ char *route = net_sh_out("nsenter --net=%s ip -4 route show default", netns);
         _cleanup_free_ char *want = pr_asprintf("inet %s/24 ", res->ip4);
 
         cr_assert(strstr(addr, want), "eth0 lacks %s: %s", res->ip4, addr);
@@ -131,7 +130,7 @@ Test(net_pod, detach_is_idempotent_and_needs_only_the_name)
 Test(net_pod, attach_twice_is_refused_and_leaves_the_pod_working)
 {
         _cleanup_free_ char *a = net_env_netns(&env, "a");
-        struct net_pod pod = { .name = "web", .netns_path = a, .netns_fd = -1 };
+        struct net_pod pod = {.name = "web", .netns_path = a, .netns_fd = -1};
         struct net_pod_result ra, again;
         struct pr_error err = {};
 
@@ -147,7 +146,7 @@ Test(net_pod, a_subnet_overlapping_a_host_route_is_refused_before_any_change)
 {
         _cleanup_free_ char *a = net_env_netns(&env, "a");
         _cleanup_free_ char *links = NULL;
-        struct net_pod pod = { .name = "web", .netns_path = a, .netns_fd = -1 };
+        struct net_pod pod = {.name = "web", .netns_path = a, .netns_fd = -1};
         struct net_pod_result res;
         struct pr_error err = {};
 
@@ -166,7 +165,7 @@ Test(net_pod, a_subnet_overlapping_a_host_route_is_refused_before_any_change)
 Test(net_pod, a_bad_namespace_file_fails_cleanly)
 {
         _cleanup_free_ char *notns = pr_asprintf("%s/network.conf", env.root);
-        struct net_pod pod = { .name = "web", .netns_path = notns, .netns_fd = -1 };
+        struct net_pod pod = {.name = "web", .netns_path = notns, .netns_fd = -1};
         struct net_pod_result res;
         struct pr_error err = {};
 
@@ -228,9 +227,8 @@ Test(net_pod, fifty_concurrent_attaches_get_distinct_addresses)
                 cr_assert_geq(pids[i], 0);
                 if (pids[i] == 0) {
                         char name[16];
-                        struct net_pod pod = { .name = name, .netns_path = paths[i],
-                                               .netns_fd = -1 };
-                        struct net_pod_result r = { 0 };
+                        struct net_pod pod = {.name = name, .netns_path = paths[i], .netns_fd = -1};
+                        struct net_pod_result r = {0};
                         struct pr_error err = {};
 
                         snprintf(name, sizeof(name), "pod-%d", i);

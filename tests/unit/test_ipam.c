@@ -98,7 +98,7 @@ static void current_boot_id(char *buf, size_t n)
 Test(ipam, exhaustion_of_a_29_skips_network_gateway_broadcast, .init = setup29,
      .fini = teardown_net)
 {
-        const char *expect[] = { "10.1.2.2", "10.1.2.3", "10.1.2.4", "10.1.2.5", "10.1.2.6" };
+        const char *expect[] = {"10.1.2.2", "10.1.2.3", "10.1.2.4", "10.1.2.5", "10.1.2.6"};
         struct pr_error err = {};
         struct in_addr a;
 
@@ -313,7 +313,7 @@ Test(ipam, concurrent_allocations_are_distinct, .init = setup24, .fini = teardow
                 cr_assert_geq(pids[i], 0);
                 if (pids[i] == 0) {
                         struct pr_error err = {};
-                        struct in_addr a = { 0 };
+                        struct in_addr a = {0};
                         char pod[32];
                         int fd = -1;
 

@@ -193,3 +193,36 @@ Test(netconf, host_ifname_is_short_stable_and_distinct)
         net_host_ifname(longname, c);
         cr_assert_eq(strlen(c), 14);
 }
+
+/* Checked before any file or kernel object is touched, so no root needed. */
+Test(netconf, attach_refuses_bad_input_before_anything)
+{
+        const struct net_host_port zero = {.host_port = 0, .container_port = 80};
+        const struct net_host_port proto = {
+            .host_port = 80, .container_port = 80, .protocol = _NET_PROTOCOL_MAX};
+        const struct net_host_port v6 = {
+            .host_port = 80, .container_port = 80, .protocol = NET_PROTOCOL_UDP, .host_ip = "::1"};
+        struct net_pod pod = {.name = "web", .netns_path = "/nonexistent", .netns_fd = -1};
+        struct net_config cfg;
+        struct net_pod_result res;
+        struct pr_error err = {};
+
+        cr_assert_eq(net_config_parse("", NULL, &cfg, &err), 0);
+        pod.ports = &zero;
+        pod.n_ports = 1;
+        cr_assert_eq(net_pod_attach(&cfg, "/nonexistent", &pod, &res, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "pod 'web': hostPort 0 to 80: ports must be 1 to 65535");
+        pod.ports = &proto;
+        cr_assert_eq(net_pod_attach(&cfg, "/nonexistent", &pod, &res, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "pod 'web': hostPort 80: protocol must be TCP or UDP");
+        pod.ports = &v6;
+        cr_assert_eq(net_pod_attach(&cfg, "/nonexistent", &pod, &res, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "pod 'web': hostPort 80: hostIP '::1' is not an IPv4 address");
+        pod.n_ports = 0;
+        pod.name = "../etc";
+        cr_assert_eq(net_pod_attach(&cfg, "/nonexistent", &pod, &res, &err), -EINVAL);
+        cr_assert_str_eq(err.msg, "pod name '../etc': only [A-Za-z0-9._-] allowed");
+        cr_assert_eq(net_pod_detach(&cfg, "/nonexistent", "a b", &err), -EINVAL);
+        cr_assert(err.usage);
+        net_config_done(&cfg);
+}
