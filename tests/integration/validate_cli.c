@@ -1,0 +1,245 @@
+/* End to end: the built `podrun validate` on every sample (valid, exit 0)
+ * and on every manifest of tests/data/invalid and tests/data/bad (exit 2,
+ * stderr exactly the lines of its NAME.err, each as "podrun: LINE").
+ * Needs no root and touches nothing but two unlinked temporary files. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pod/base/util.h"
+
+TestSuite(validate_cli);
+
+struct run {
+        int status; /* exit code, or -1 if killed */
+        char *out;
+        char *err;
+};
+
+static void run_done(struct run *r)
+{
+        free(r->out);
+        free(r->err);
+}
+
+static const char *env_dir(const char *name)
+{
+        const char *d = getenv(name);
+
+        cr_assert(d && *d, "%s is not set (run through meson test)", name);
+        return d;
+}
+
+/* An anonymous file: created and unlinked at once, so nothing is left. */
+static int anon_file(void)
+{
+        char path[] = "/tmp/podrun-validate-cli-XXXXXX";
+        int fd = mkostemp(path, O_CLOEXEC);
+
+        cr_assert(fd >= 0, "mkostemp: %s", strerror(errno));
+        cr_assert_eq(unlink(path), 0);
+        return fd;
+}
+
+static char *slurp_fd(int fd)
+{
+        struct stat st;
+        char *buf;
+        ssize_t n;
+
+        cr_assert_eq(fstat(fd, &st), 0);
+        buf = pr_malloc((size_t)st.st_size + 1);
+        n = pread(fd, buf, (size_t)st.st_size, 0);
+        cr_assert_eq(n, st.st_size);
+        buf[n] = '\0';
+        return buf;
+}
+
+static struct run run_podrun(const char *cwd, const char *const *args)
+{
+        _cleanup_free_ char *exe = pr_asprintf("%s/pod/cli/podrun", env_dir("PODRUN_BUILD_DIR"));
+        _cleanup_close_ int out = anon_file(), err = anon_file();
+        const char *argv[16] = { exe, "validate" };
+        struct run r = { .status = -1 };
+        size_t n = 2;
+        int status;
+        pid_t pid;
+
+        for (; *args && n < PR_ELEMENTSOF(argv) - 1; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+                /* Child: no criterion calls from here on, only _exit. */
+                if (chdir(cwd) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+                        _exit(126);
+                execv(exe, (char *const *)argv);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                cr_assert_eq(errno, EINTR);
+        if (WIFEXITED(status))
+                r.status = WEXITSTATUS(status);
+        r.out = slurp_fd(out);
+        r.err = slurp_fd(err);
+        return r;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+
+        return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int yaml_filter(const struct dirent *d)
+{
+        return has_suffix(d->d_name, ".yaml");
+}
+
+/* The sorted NAME.yaml entries of a directory; returns how many. */
+static int list_yaml(const char *dir, struct dirent ***ret)
+{
+        int n = scandir(dir, ret, yaml_filter, alphasort);
+
+        cr_assert(n >= 0, "scandir '%s': %s", dir, strerror(errno));
+        return n;
+}
+
+static void free_list(struct dirent **list, int n)
+{
+        for (int i = 0; i < n; i++)
+                free(list[i]);
+        free(list);
+}
+
+/* "a\nb\n" becomes "podrun: a\npodrun: b\n". */
+static char *prefix_lines(const char *text)
+{
+        char *out = pr_strdup("");
+
+        for (const char *p = text; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                char *next = pr_asprintf("%spodrun: %.*s\n", out, (int)len, p);
+
+                free(out);
+                out = next;
+                p += len + (nl ? 1 : 0);
+        }
+        return out;
+}
+
+static int check_invalid_dir(const char *sub)
+{
+        _cleanup_free_ char *dir = pr_asprintf("%s/tests/data/%s", env_dir("PODRUN_SOURCE_DIR"), sub);
+        struct dirent **list;
+        int n;
+
+        if (access(dir, F_OK) < 0)
+                return 0;
+        n = list_yaml(dir, &list);
+        for (int i = 0; i < n; i++) {
+                const char *name = list[i]->d_name;
+                _cleanup_free_ char *base = pr_strndup(name, strlen(name) - strlen(".yaml"));
+                _cleanup_free_ char *err_path = pr_asprintf("%s/%s.err", dir, base);
+                _cleanup_free_ char *expected = NULL, *want = NULL;
+                _cleanup_close_ int fd = open(err_path, O_RDONLY | O_CLOEXEC);
+                const char *args[] = { "--quiet", name, NULL };
+                struct run r;
+
+                cr_expect(fd >= 0, "%s/%s has no %s.err", sub, name, base);
+                if (fd < 0)
+                        continue;
+                expected = slurp_fd(fd);
+                want = prefix_lines(expected);
+                r = run_podrun(dir, args);
+                cr_expect_eq(r.status, 2, "%s/%s: exit %d, want 2", sub, name, r.status);
+                cr_expect_str_eq(r.err, want, "%s/%s: stderr differs", sub, name);
+                cr_expect_str_eq(r.out, "", "%s/%s: printed a summary", sub, name);
+                run_done(&r);
+        }
+        free_list(list, n);
+        return n;
+}
+
+Test(validate_cli, samples_are_valid)
+{
+        _cleanup_free_ char *dir = pr_asprintf("%s/samples", env_dir("PODRUN_SOURCE_DIR"));
+        struct dirent **list;
+        int n = list_yaml(dir, &list);
+
+        cr_assert(n >= 7, "only %d samples", n);
+        for (int i = 0; i < n; i++) {
+                const char *args[] = { list[i]->d_name, NULL };
+                struct run r = run_podrun(dir, args);
+
+                cr_expect_eq(r.status, 0, "%s: exit %d: %s", list[i]->d_name, r.status, r.err);
+                cr_expect_str_eq(r.err, "", "%s: findings on stderr", list[i]->d_name);
+                cr_expect(pr_startswith(r.out, "Name:"), "%s: no summary: %s", list[i]->d_name,
+                          r.out);
+                run_done(&r);
+        }
+        free_list(list, n);
+}
+
+Test(validate_cli, invalid_manifests_print_exactly_their_findings)
+{
+        cr_expect_gt(check_invalid_dir("invalid"), 10);
+}
+
+Test(validate_cli, bad_manifests_print_exactly_their_findings)
+{
+        (void)check_invalid_dir("bad");
+}
+
+Test(validate_cli, any_invalid_file_fails_the_run_but_all_are_checked)
+{
+        _cleanup_free_ char *src = pr_strdup(env_dir("PODRUN_SOURCE_DIR"));
+        const char *args[] = { "samples/hello.yaml", "tests/data/invalid/host-network.yaml",
+                               "samples/probes.yaml", NULL };
+        struct run r = run_podrun(src, args);
+
+        cr_expect_eq(r.status, 2);
+        cr_expect_str_eq(r.err, "podrun: tests/data/invalid/host-network.yaml:13:17: error: "
+                                "spec.containers[0].ports[0].hostPort: Invalid value: 80: must "
+                                "match `containerPort` when `hostNetwork` is true\n");
+        cr_expect(strstr(r.out, "Name:           hello\n") != NULL, "%s", r.out);
+        cr_expect(strstr(r.out, "Name:           probes\n") != NULL, "%s", r.out);
+        run_done(&r);
+}
+
+Test(validate_cli, usage_and_io_errors)
+{
+        const char *none[] = { NULL };
+        const char *missing[] = { "/nonexistent/pod.yaml", NULL };
+        const char *bogus[] = { "--bogus", "x.yaml", NULL };
+        const char *help[] = { "--help", NULL };
+        struct run r;
+
+        r = run_podrun("/", none);
+        cr_expect_eq(r.status, 2);
+        cr_expect(strstr(r.err, "no manifest given") != NULL, "%s", r.err);
+        run_done(&r);
+        r = run_podrun("/", bogus);
+        cr_expect_eq(r.status, 2);
+        cr_expect(strstr(r.err, "unknown option '--bogus'") != NULL, "%s", r.err);
+        run_done(&r);
+        /* A file that cannot be read is a runtime failure, not a manifest error. */
+        r = run_podrun("/", missing);
+        cr_expect_eq(r.status, 1);
+        cr_expect_str_eq(r.err, "podrun: open '/nonexistent/pod.yaml': No such file or directory\n");
+        run_done(&r);
+        r = run_podrun("/", help);
+        cr_expect_eq(r.status, 0);
+        cr_expect(pr_startswith(r.out, "Usage: podrun validate [--quiet] FILE..."), "%s", r.out);
+        run_done(&r);
+}
