@@ -153,9 +153,12 @@ static void fill_result(const struct net_config *cfg, struct in_addr ip4, const 
         (void)snprintf(ret->host_ifname, sizeof(ret->host_ifname), "%s", ifname);
 }
 
+/* *ret_raced is set when another attach of the same pod made the veth first:
+ * that one owns the pod's network now, so this one must not undo. */
 static int attach_steps(const struct net_config *cfg, const char *root_dir,
                         const struct net_pod *pod, struct nl_sock *sk, int netns_fd,
-                        const char *ifname, struct net_pod_result *ret, struct pr_error *err)
+                        const char *ifname, bool *ret_raced, struct net_pod_result *ret,
+                        struct pr_error *err)
 {
         struct net_ipam ipam = {0};
         struct in_addr ip4;
@@ -175,6 +178,7 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
                 return r;
         (void)inet_ntop(AF_INET, &ip4, ip_text, sizeof(ip_text));
         r = net_veth_create(sk, ifname, pod->name, bridge, netns_fd, mtu, err);
+        *ret_raced = r == -EEXIST;
         if (r >= 0)
                 r = configure_pod(cfg, netns_fd, ip4, err);
         /* Rules a crashed earlier instance of this pod left behind would
@@ -196,6 +200,7 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
         _cleanup_close_ int own_fd = -1;
         char ifname[NET_IFNAME_MAX];
         int netns_fd = pod->netns_fd, ifindex, r;
+        bool raced = false;
 
         r = check_pod_name(pod->name, err);
         if (r < 0)
@@ -221,14 +226,15 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
         r = net_route_check_overlap(sk, cfg, err);
         if (r < 0)
                 return pr_err_wrap(err, "pod '%s'", pod->name);
-        r = attach_steps(cfg, root_dir, pod, sk, netns_fd, ifname, ret, err);
-        if (r < 0) {
+        r = attach_steps(cfg, root_dir, pod, sk, netns_fd, ifname, &raced, ret, err);
+        if (r < 0 && !raced) {
                 struct pr_error undo = {0};
                 if (net_pod_detach(cfg, root_dir, pod->name, &undo) < 0)
                         pr_log_warn("pod '%s': undoing a failed network attach: %s; ignoring",
                                     pod->name, undo.msg);
-                return pr_err_wrap(err, "pod '%s'", pod->name);
         }
+        if (r < 0)
+                return pr_err_wrap(err, "pod '%s'", pod->name);
         return 0;
 }
 

@@ -273,3 +273,38 @@ Test(net_pod, fifty_concurrent_attaches_get_distinct_addresses)
         for (int i = 0; i < N; i++)
                 free(paths[i]);
 }
+
+/* The attaching process dies without detaching; a later `podrun down`
+ * knows only the pod's name. */
+Test(net_pod, detach_after_a_crash_needs_only_the_name)
+{
+        _cleanup_free_ char *a = net_env_netns(&env, "a");
+        _cleanup_free_ char *rules = NULL, *links = NULL;
+        int status;
+        pid_t pid;
+
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                const struct net_host_port port = {
+                    .host_port = 8080, .container_port = 80, .protocol = NET_PROTOCOL_TCP};
+                struct net_pod pod = {.name = "web",
+                                      .netns_path = a,
+                                      .netns_fd = -1,
+                                      .ports = &port,
+                                      .n_ports = 1,
+                                      .owner_pid = getpid()};
+                struct net_pod_result res;
+                struct pr_error err = {};
+
+                _exit(net_pod_attach(&env.cfg, env.root, &pod, &res, &err) < 0 ? 1 : 0);
+        }
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        rules = net_sh_out("nft list chain ip podrun hostports");
+        cr_assert(strstr(rules, "dport 8080"), "%s", rules);
+        links = net_sh_out("ip -o link show");
+        cr_assert(strstr(links, ": vp"), "%s", links);
+        detach("web");
+        net_assert_clean(&env);
+}

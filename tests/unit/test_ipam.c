@@ -344,3 +344,17 @@ Test(ipam, concurrent_allocations_are_distinct, .init = setup24, .fini = teardow
         }
         cr_assert_eq(net_ipam_count(&ipam, NULL), N);
 }
+
+Test(ipam, host_port_of_a_stale_pod_is_reclaimed, .init = setup29, .fini = teardown_net)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/ports/tcp-8080", ipam.dir);
+        struct pr_error err = {};
+        FILE *f = fopen(path, "we");
+
+        cr_assert_not_null(f);
+        fputs("pod=old\nboot_id=00000000-0000-0000-0000-000000000000\n", f);
+        fclose(f);
+        cr_assert_eq(net_ipam_reserve_port(&ipam, "new", NET_PROTOCOL_TCP, 8080, &err), 0, "%s",
+                     err.msg);
+        cr_assert_eq(net_ipam_release_ports(&ipam, "new", &err), 1);
+}
