@@ -97,14 +97,12 @@ static int interpret_suffix(const char *suffix, enum quantity_format *ret_format
                 enum quantity_format format;
                 int32_t exponent;
         } table[] = {
-                { "n", FORMAT_DECIMAL, -9 },  { "u", FORMAT_DECIMAL, -6 },
-                { "m", FORMAT_DECIMAL, -3 },  { "", FORMAT_DECIMAL, 0 },
-                { "k", FORMAT_DECIMAL, 3 },   { "M", FORMAT_DECIMAL, 6 },
-                { "G", FORMAT_DECIMAL, 9 },   { "T", FORMAT_DECIMAL, 12 },
-                { "P", FORMAT_DECIMAL, 15 },  { "E", FORMAT_DECIMAL, 18 },
-                { "Ki", FORMAT_BINARY, 10 },  { "Mi", FORMAT_BINARY, 20 },
-                { "Gi", FORMAT_BINARY, 30 },  { "Ti", FORMAT_BINARY, 40 },
-                { "Pi", FORMAT_BINARY, 50 },  { "Ei", FORMAT_BINARY, 60 },
+            {"n", FORMAT_DECIMAL, -9}, {"u", FORMAT_DECIMAL, -6}, {"m", FORMAT_DECIMAL, -3},
+            {"", FORMAT_DECIMAL, 0},   {"k", FORMAT_DECIMAL, 3},  {"M", FORMAT_DECIMAL, 6},
+            {"G", FORMAT_DECIMAL, 9},  {"T", FORMAT_DECIMAL, 12}, {"P", FORMAT_DECIMAL, 15},
+            {"E", FORMAT_DECIMAL, 18}, {"Ki", FORMAT_BINARY, 10}, {"Mi", FORMAT_BINARY, 20},
+            {"Gi", FORMAT_BINARY, 30}, {"Ti", FORMAT_BINARY, 40}, {"Pi", FORMAT_BINARY, 50},
+            {"Ei", FORMAT_BINARY, 60},
         };
         int64_t e;
 
@@ -281,7 +279,7 @@ static int decimal_parse(const char *text, struct decimal *ret)
 
         /* Only binary quantities are capped, at the int64 maximum. */
         if (format == FORMAT_BINARY) {
-                struct decimal max = { .digits = (char *)"9223372036854775807", .n = 19 };
+                struct decimal max = {.digits = (char *)"9223372036854775807", .n = 19};
 
                 if (cmp_magnitude(&d, &max) > 0)
                         decimal_set_int64_max(&d);
@@ -326,7 +324,7 @@ static int64_t decimal_scaled(const struct decimal *d, int64_t scale_exp10)
  * power of 1024 that divides it. */
 static char *format_binary(const struct decimal *d)
 {
-        static const char *const suffixes[] = { "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
+        static const char *const suffixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
         uint64_t v = 0;
         size_t e = 0;
 
@@ -345,7 +343,7 @@ static char *format_binary(const struct decimal *d)
  * e.g. "2000m" is "2", "1024Mi" is "1Gi", "0.5Ki" is "512". */
 static char *decimal_format(const struct decimal *d)
 {
-        static const char *const si[] = { "n", "u", "m", "", "k", "M", "G", "T", "P", "E" };
+        static const char *const si[] = {"n", "u", "m", "", "k", "M", "G", "T", "P", "E"};
         int64_t exp = d->exp10, pad;
         _cleanup_free_ char *digits = NULL;
         char *out;
@@ -369,8 +367,8 @@ static char *decimal_format(const struct decimal *d)
         digits[d->n + (size_t)pad] = '\0';
         exp -= pad;
         if (d->format == FORMAT_EXPONENT)
-                out = exp == 0 ? pr_asprintf("%s%s", d->negative ? "-" : "", digits) :
-                                 pr_asprintf("%s%se%lld", d->negative ? "-" : "", digits,
+                out = exp == 0 ? pr_asprintf("%s%s", d->negative ? "-" : "", digits)
+                               : pr_asprintf("%s%se%lld", d->negative ? "-" : "", digits,
                                              (long long)exp);
         else
                 out = pr_asprintf("%s%s%s", d->negative ? "-" : "", digits, si[exp / 3 + 3]);

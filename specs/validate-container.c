@@ -85,9 +85,16 @@ void val_host_network_ports(struct val_ctx *c)
 }
 
 static const char *const env_field_paths[] = {
-        "metadata.name",  "metadata.namespace",      "metadata.uid",  "spec.nodeName",
-        "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP",
-        "status.podIPs",  NULL,
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+    NULL,
 };
 
 static void check_key_selector(struct val_ctx *c, const char *base, const struct spec_env *e)
@@ -162,7 +169,7 @@ static void check_env(struct val_ctx *c, const char *base, const struct spec_con
                 _cleanup_free_ char *list = val_path("%s.envFrom", base);
                 _cleanup_free_ char *pp = val_path("%s.prefix", ip);
                 _cleanup_free_ char *np =
-                        val_path("%s.%s.name", ip, e->is_secret ? "secretRef" : "configMapRef");
+                    val_path("%s.%s.name", ip, e->is_secret ? "secretRef" : "configMapRef");
                 unsigned n = e->n_sources ? e->n_sources : 1;
 
                 if (e->prefix && *e->prefix)
@@ -172,7 +179,8 @@ static void check_env(struct val_ctx *c, const char *base, const struct spec_con
                 else
                         val_dns1123_subdomain(c, np, e->name);
                 if (n > 1)
-                        val_invalid(c, list, "", "may not have more than one field specified at a time");
+                        val_invalid(c, list, "",
+                                    "may not have more than one field specified at a time");
         }
 }
 
@@ -208,15 +216,16 @@ static void check_mounts(struct val_ctx *c, const char *base, const struct spec_
                                             "subPathExpr and subPath are mutually exclusive");
                         val_local_descending_path(c, se, m->sub_path_expr);
                 }
-                if (m->propagation == SPEC_PROPAGATION_BIDIRECTIONAL && !ctr->security_context.privileged)
+                if (m->propagation == SPEC_PROPAGATION_BIDIRECTIONAL &&
+                    !ctr->security_context.privileged)
                         val_forbidden(c, pp,
                                       "Bidirectional mount propagation is available only to "
                                       "privileged containers");
         }
 }
 
-static void check_quantity(struct val_ctx *c, const char *base, const char *list,
-                           const char *name, const struct spec_quantity *q)
+static void check_quantity(struct val_ctx *c, const char *base, const char *list, const char *name,
+                           const struct spec_quantity *q)
 {
         _cleanup_free_ char *p = NULL, *canon = NULL;
 
@@ -322,7 +331,7 @@ static bool name_taken(const struct spec_pod *pod, size_t init_index, const char
 
 static void check_init_containers(struct val_ctx *c)
 {
-        static const char *const always[] = { "Always", NULL };
+        static const char *const always[] = {"Always", NULL};
         const struct spec_pod *pod = c->pod;
 
         for (size_t i = 0; i < pod->n_init_containers; i++) {
@@ -331,7 +340,8 @@ static void check_init_containers(struct val_ctx *c)
                 _cleanup_free_ char *np = val_path("%s.name", base);
                 _cleanup_free_ char *rp = val_path("%s.restartPolicy", base);
                 _cleanup_strv_free_ char **host_ports = NULL;
-                bool sidecar = ctr->has_restart_policy && ctr->restart_policy == SPEC_RESTART_ALWAYS;
+                bool sidecar =
+                    ctr->has_restart_policy && ctr->restart_policy == SPEC_RESTART_ALWAYS;
 
                 check_common(c, base, ctr);
                 if (ctr->has_restart_policy && !sidecar) {

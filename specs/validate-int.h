@@ -19,8 +19,8 @@ struct val_ctx {
 };
 
 /* One diagnostic at the position of path (or its nearest written parent). */
-void val_report(struct val_ctx *c, enum spec_severity severity, const char *path,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void val_report(struct val_ctx *c, enum spec_severity severity, const char *path, const char *fmt,
+                ...) __attribute__((format(printf, 4, 5)));
 
 /* field.ErrorList shapes, worded as Kubernetes' field.Error.ErrorBody(). A
  * NULL or empty detail is left out. */
@@ -37,7 +37,7 @@ void val_too_many(struct val_ctx *c, const char *path, int64_t actual, int64_t m
 void val_unsupported(struct val_ctx *c, const char *path, const char *value,
                      const char *const *supported);
 void val_warning(struct val_ctx *c, const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Go's %q of a string: quoted, with escapes. Caller frees. */
 char *val_quote(const char *s);
@@ -58,10 +58,10 @@ bool val_is_dns1123_label(const char *s);
 bool val_is_dns1123_subdomain(const char *s);
 
 /* The parts of the pod, each in its own file. */
-void val_containers(struct val_ctx *c);           /* validate-container.c */
-void val_host_network_ports(struct val_ctx *c);   /* validate-container.c */
-void val_volumes(struct val_ctx *c);              /* validate-volume.c */
-void val_pod_security(struct val_ctx *c);         /* validate-security.c */
+void val_containers(struct val_ctx *c);         /* validate-container.c */
+void val_host_network_ports(struct val_ctx *c); /* validate-container.c */
+void val_volumes(struct val_ctx *c);            /* validate-volume.c */
+void val_pod_security(struct val_ctx *c);       /* validate-security.c */
 /* Probes and hooks of one container; allowed is false for plain init
  * containers, which may have neither (validate-probe.c). */
 void val_container_handlers(struct val_ctx *c, const char *base, const struct spec_container *ctr,

@@ -13,21 +13,21 @@
 #include "specs/validate-int.h"
 
 #define DNS1123_LABEL_FMT "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-#define DNS1123_LABEL_MSG                                                                           \
+#define DNS1123_LABEL_MSG                                                                          \
         "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "   \
-        "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "    \
+        "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "   \
         "regex used for validation is '" DNS1123_LABEL_FMT "')"
-#define DNS1123_SUBDOMAIN_MSG                                                                       \
+#define DNS1123_SUBDOMAIN_MSG                                                                      \
         "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "  \
-        "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "     \
+        "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "      \
         "regex used for validation is '" DNS1123_LABEL_FMT "(\\." DNS1123_LABEL_FMT ")*')"
-#define ENV_VAR_NAME_MSG                                                                            \
+#define ENV_VAR_NAME_MSG                                                                           \
         "a valid environment variable name must consist of alphabetic characters, digits, '_', "   \
         "'-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  "   \
         "or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')"
-#define CONFIG_MAP_KEY_MSG                                                                          \
+#define CONFIG_MAP_KEY_MSG                                                                         \
         "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "       \
-        "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "                 \
+        "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "                \
         "'[-._a-zA-Z0-9]+')"
 
 char *val_quote(const char *s)
@@ -41,16 +41,35 @@ char *val_quote(const char *s)
                 const char *esc = NULL;
 
                 switch (ch) {
-                case '"': esc = "\\\""; break;
-                case '\\': esc = "\\\\"; break;
-                case '\a': esc = "\\a"; break;
-                case '\b': esc = "\\b"; break;
-                case '\f': esc = "\\f"; break;
-                case '\n': esc = "\\n"; break;
-                case '\r': esc = "\\r"; break;
-                case '\t': esc = "\\t"; break;
-                case '\v': esc = "\\v"; break;
-                default: break;
+                case '"':
+                        esc = "\\\"";
+                        break;
+                case '\\':
+                        esc = "\\\\";
+                        break;
+                case '\a':
+                        esc = "\\a";
+                        break;
+                case '\b':
+                        esc = "\\b";
+                        break;
+                case '\f':
+                        esc = "\\f";
+                        break;
+                case '\n':
+                        esc = "\\n";
+                        break;
+                case '\r':
+                        esc = "\\r";
+                        break;
+                case '\t':
+                        esc = "\\t";
+                        break;
+                case '\v':
+                        esc = "\\v";
+                        break;
+                default:
+                        break;
                 }
                 if (esc) {
                         p = stpcpy(p, esc);
@@ -262,8 +281,9 @@ bool val_port_name(struct val_ctx *c, const char *path, const char *value)
         if (n > 15)
                 val_invalid(c, path, value, "must be no more than 15 characters");
         if (!charset)
-                val_invalid(c, path, value,
-                            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+                val_invalid(
+                    c, path, value,
+                    "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
         if (!letter)
                 val_invalid(c, path, value, "must contain at least one letter (a-z)");
         if (strstr(value, "--"))
@@ -323,7 +343,8 @@ bool val_ip(struct val_ctx *c, const char *path, const char *value)
 
         if (inet_pton(AF_INET, value, buf) == 1 || inet_pton(AF_INET6, value, buf) == 1)
                 return true;
-        val_invalid(c, path, value, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+        val_invalid(c, path, value,
+                    "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
         return false;
 }
 
@@ -344,14 +365,14 @@ static bool match_qualified(const char *s, size_t n)
         return true;
 }
 
-#define QUALIFIED_NAME_BODY                                                                         \
+#define QUALIFIED_NAME_BODY                                                                        \
         "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "   \
         "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "  \
         "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
-#define LABEL_VALUE_MSG                                                                             \
+#define LABEL_VALUE_MSG                                                                            \
         "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "   \
         "or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "      \
-        "'my_value',  or '12345', regex used for validation is "                                    \
+        "'my_value',  or '12345', regex used for validation is "                                   \
         "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 
 /* IsQualifiedName: an optional DNS subdomain prefix, '/', and a name part. */

@@ -51,7 +51,8 @@ static void check_action(struct val_ctx *c, const char *base, const struct spec_
                 free(p);
                 p = val_path("%s.httpHeaders", ap);
                 for (size_t i = 0; i < h->http_get.n_headers; i++) {
-                        const char *hn = h->http_get.headers[i].name ? h->http_get.headers[i].name : "";
+                        const char *hn =
+                            h->http_get.headers[i].name ? h->http_get.headers[i].name : "";
 
                         if (!is_header_name(hn))
                                 val_invalid(c, p, hn,
@@ -67,16 +68,17 @@ static void check_action(struct val_ctx *c, const char *base, const struct spec_
         case SPEC_HANDLER_GRPC:
                 p = val_path("%s.port", ap);
                 if (h->grpc.port < 1 || h->grpc.port > 65535)
-                        val_invalid_int(c, p, h->grpc.port, "must be between 1 and 65535, inclusive");
+                        val_invalid_int(c, p, h->grpc.port,
+                                        "must be between 1 and 65535, inclusive");
                 break;
         case SPEC_HANDLER_SLEEP: {
                 int64_t grace = c->pod->termination_grace_period_seconds;
 
                 if (h->sleep_seconds < 0 || h->sleep_seconds > grace) {
                         _cleanup_free_ char *detail = pr_asprintf(
-                                "must be non-negative and less than terminationGracePeriodSeconds "
-                                "(%lld)",
-                                (long long)grace);
+                            "must be non-negative and less than terminationGracePeriodSeconds "
+                            "(%lld)",
+                            (long long)grace);
 
                         val_invalid_int(c, ap, h->sleep_seconds, detail);
                 }
@@ -158,17 +160,18 @@ static bool hook_set(const struct spec_handler *h)
 void val_container_handlers(struct val_ctx *c, const char *base, const struct spec_container *ctr,
                             bool allowed)
 {
-        static const char *const probe_keys[] = { "livenessProbe", "readinessProbe", "startupProbe" };
-        const struct spec_probe *probes[] = { &ctr->liveness_probe, &ctr->readiness_probe,
-                                              &ctr->startup_probe };
+        static const char *const probe_keys[] = {"livenessProbe", "readinessProbe", "startupProbe"};
+        const struct spec_probe *probes[] = {&ctr->liveness_probe, &ctr->readiness_probe,
+                                             &ctr->startup_probe};
         const struct spec_lifecycle *l = &ctr->lifecycle;
         _cleanup_free_ char *lp = val_path("%s.lifecycle", base);
 
         if (!allowed) {
                 /* Plain init containers run to completion: nothing to probe. */
                 if (hook_set(&l->post_start) || hook_set(&l->pre_stop))
-                        val_forbidden(c, lp,
-                                      "may not be set for init containers without restartPolicy=Always");
+                        val_forbidden(
+                            c, lp,
+                            "may not be set for init containers without restartPolicy=Always");
                 for (size_t i = 0; i < PR_ELEMENTSOF(probes); i++) {
                         _cleanup_free_ char *p = NULL;
 
@@ -176,10 +179,10 @@ void val_container_handlers(struct val_ctx *c, const char *base, const struct sp
                                 continue;
                         p = val_path("%s.%s", base, probe_keys[i]);
                         val_forbidden(c, p,
-                                      i == PROBE_READINESS ?
-                                              "may not be set for init containers" :
-                                              "may not be set for init containers without "
-                                              "restartPolicy=Always");
+                                      i == PROBE_READINESS
+                                          ? "may not be set for init containers"
+                                          : "may not be set for init containers without "
+                                            "restartPolicy=Always");
                 }
                 return;
         }

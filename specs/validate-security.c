@@ -68,25 +68,25 @@ static void check_seccomp(struct val_ctx *c, const char *base, const struct spec
  * isolated from the host and from other pods. Others need
  * --allowed-unsafe-sysctls on a kubelet, which podrun does not offer. */
 static const char *const safe_sysctls[] = {
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-        "net.ipv4.tcp_rmem",
-        "net.ipv4.tcp_wmem",
-        NULL,
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+    NULL,
 };
 
 #define SYSCTL_SEGMENT "[a-z0-9]([-_a-z0-9]*[a-z0-9])?"
-#define SYSCTL_NAME_MSG                                                                             \
-        "must have at most 253 characters and match regex ^(" SYSCTL_SEGMENT "[\\./])*"            \
-        SYSCTL_SEGMENT "$"
+#define SYSCTL_NAME_MSG                                                                            \
+        "must have at most 253 characters and match regex ^(" SYSCTL_SEGMENT                       \
+        "[\\./])*" SYSCTL_SEGMENT "$"
 
 static bool is_sysctl_segment(const char *s, size_t n)
 {
@@ -95,8 +95,8 @@ static bool is_sysctl_segment(const char *s, size_t n)
         if (!((s[n - 1] >= 'a' && s[n - 1] <= 'z') || (s[n - 1] >= '0' && s[n - 1] <= '9')))
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-                      s[i] == '-' || s[i] == '_'))
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+                      s[i] == '_'))
                         return false;
         return true;
 }
@@ -171,7 +171,8 @@ static void check_sysctl(struct val_ctx *c, size_t i, const struct spec_kv *kv, 
         if (!safe) {
                 /* kubelet's admission words it so (reason SysctlForbidden). */
                 _cleanup_free_ char *q = val_quote(name);
-                _cleanup_free_ char *detail = pr_asprintf("forbidden sysctl: %s not allowlisted", q);
+                _cleanup_free_ char *detail =
+                    pr_asprintf("forbidden sysctl: %s not allowlisted", q);
 
                 val_forbidden(c, name_path, detail);
         }
@@ -227,13 +228,48 @@ void val_pod_security(struct val_ctx *c)
 
 /* Linux capability names, in the kernel's order (linux/capability.h). */
 static const char *const capability_names[] = {
-        "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-        "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",
-        "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE",
-        "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-        "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-        "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
-        "PERFMON", "BPF", "CHECKPOINT_RESTORE", NULL,
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+    NULL,
 };
 
 /* Kubernetes passes names through to the runtime, which upper-cases them

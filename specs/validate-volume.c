@@ -11,7 +11,8 @@
 
 #define FILE_MODE_MSG "must be a number between 0 and 0777 (octal), both inclusive"
 
-static void check_mode(struct val_ctx *c, const char *base, const char *name, bool has, int32_t mode)
+static void check_mode(struct val_ctx *c, const char *base, const char *name, bool has,
+                       int32_t mode)
 {
         _cleanup_free_ char *p = NULL;
 
@@ -46,10 +47,10 @@ static bool split_subscript(const char *s, char **ret_path, char **ret_key)
 }
 
 static const char *const v1_field_labels[] = {
-        "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
-        "metadata.uid", "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName",
-        "spec.schedulerName", "status.phase", "status.hostIP", "status.hostIPs", "status.podIP",
-        "status.podIPs", "spec.host", NULL,
+    "metadata.annotations", "metadata.labels", "metadata.name",      "metadata.namespace",
+    "metadata.uid",         "spec.nodeName",   "spec.restartPolicy", "spec.serviceAccountName",
+    "spec.schedulerName",   "status.phase",    "status.hostIP",      "status.hostIPs",
+    "status.podIP",         "status.podIPs",   "spec.host",          NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -76,7 +77,8 @@ void val_field_selector(struct val_ctx *c, const char *base, const char *api_ver
                 detail = pr_asprintf("error converting fieldPath: unsupported pod version: %s",
                                      api_version);
         else if (split_subscript(field_path, &path, &key)) {
-                if (strcmp(path, "metadata.annotations") != 0 && strcmp(path, "metadata.labels") != 0)
+                if (strcmp(path, "metadata.annotations") != 0 &&
+                    strcmp(path, "metadata.labels") != 0)
                         detail = pr_asprintf("error converting fieldPath: field label does not "
                                              "support subscript: %s",
                                              field_path);
@@ -92,23 +94,25 @@ void val_field_selector(struct val_ctx *c, const char *base, const char *api_ver
                 val_qualified_name(c, base, key);
                 return;
         }
-        if (!in_list(expressions, strcmp(field_path, "spec.host") == 0 ? "spec.nodeName" : field_path))
+        if (!in_list(expressions,
+                     strcmp(field_path, "spec.host") == 0 ? "spec.nodeName" : field_path))
                 val_unsupported(c, fp, field_path, expressions);
 }
 
 static const char *const resource_expressions[] = {
-        "limits.cpu",      "limits.ephemeral-storage",   "limits.memory",
-        "requests.cpu",    "requests.ephemeral-storage", "requests.memory",
-        NULL,
+    "limits.cpu",   "limits.ephemeral-storage",   "limits.memory",
+    "requests.cpu", "requests.ephemeral-storage", "requests.memory",
+    NULL,
 };
 
 /* validateContainerResourceFieldSelector and validateContainerResourceDivisor. */
 void val_resource_selector(struct val_ctx *c, const char *base, const char *container,
                            const char *resource, const struct spec_quantity *divisor, bool volume)
 {
-        static const char *const cpu_divisors[] = { "1m", "1", NULL };
-        static const char *const memory_divisors[] = { "1",  "1k", "1M", "1G",  "1T",  "1P",  "1E",
-                                                       "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei", NULL };
+        static const char *const cpu_divisors[] = {"1m", "1", NULL};
+        static const char *const memory_divisors[] = {"1",   "1k",  "1M",  "1G",  "1T",
+                                                      "1P",  "1E",  "1Ki", "1Mi", "1Gi",
+                                                      "1Ti", "1Pi", "1Ei", NULL};
         _cleanup_free_ char *cp = val_path("%s.containerName", base);
         _cleanup_free_ char *rp = val_path("%s.resource", base);
         _cleanup_free_ char *dp = val_path("%s.divisor", base);
@@ -121,7 +125,8 @@ void val_resource_selector(struct val_ctx *c, const char *base, const char *cont
                 val_required(c, rp, NULL);
                 return;
         }
-        if (!in_list(resource_expressions, resource) && !pr_startswith(resource, "limits.hugepages-") &&
+        if (!in_list(resource_expressions, resource) &&
+            !pr_startswith(resource, "limits.hugepages-") &&
             !pr_startswith(resource, "requests.hugepages-"))
                 val_unsupported(c, rp, resource, resource_expressions);
         if (!divisor->set || val_quantity_sign(divisor) == 0)
@@ -140,17 +145,17 @@ void val_resource_selector(struct val_ctx *c, const char *base, const char *cont
                 kind = "local ephemeral storage";
         if (kind && !in_list(memory_divisors, canon)) {
                 _cleanup_free_ char *detail = pr_asprintf(
-                        "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, "
-                        "1Pi, 1Ei are supported with the %s resource",
-                        kind);
+                    "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, "
+                    "1Pi, 1Ei are supported with the %s resource",
+                    kind);
 
                 val_invalid(c, dp, resource, detail);
         }
 }
 
 static const char *const volume_field_paths[] = {
-        "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
-        "metadata.uid", NULL,
+    "metadata.annotations", "metadata.labels", "metadata.name",
+    "metadata.namespace",   "metadata.uid",    NULL,
 };
 
 static void check_downward_items(struct val_ctx *c, const char *base, size_t n,
@@ -255,7 +260,8 @@ static bool check_source(struct val_ctx *c, const char *base, const struct spec_
 
         switch (v->type) {
         case SPEC_VOLUME_EMPTY_DIR:
-                if (v->empty_dir.size_limit.set && val_quantity_sign(&v->empty_dir.size_limit) < 0) {
+                if (v->empty_dir.size_limit.set &&
+                    val_quantity_sign(&v->empty_dir.size_limit) < 0) {
                         p = val_path("%s.emptyDir.sizeLimit", base);
                         val_forbidden(c, p, "SizeLimit field must be a valid resource quantity");
                 }

@@ -12,8 +12,8 @@
 #include "pod/base/util.h"
 #include "specs/validate-int.h"
 
-void val_report(struct val_ctx *c, enum spec_severity severity, const char *path,
-                const char *fmt, ...)
+void val_report(struct val_ctx *c, enum spec_severity severity, const char *path, const char *fmt,
+                ...)
 {
         _cleanup_free_ char *msg = NULL;
         struct spec_pos pos;
@@ -65,7 +65,8 @@ static void val_host_aliases(struct val_ctx *c)
                 else
                         val_ip(c, ip, a->ip);
                 for (size_t j = 0; a->hostnames && a->hostnames[j]; j++) {
-                        _cleanup_free_ char *h = val_path("spec.hostAliases[%zu].hostnames[%zu]", i, j);
+                        _cleanup_free_ char *h =
+                            val_path("spec.hostAliases[%zu].hostnames[%zu]", i, j);
 
                         val_dns1123_subdomain(c, h, a->hostnames[j]);
                 }
@@ -80,7 +81,8 @@ static void val_dns_config(struct val_ctx *c)
         size_t search_len = 0;
 
         if (pod->dns_policy == SPEC_DNS_NONE && !field_written(pod, "spec.dnsConfig")) {
-                val_required(c, "spec.dnsConfig", "must provide `dnsConfig` when `dnsPolicy` is None");
+                val_required(c, "spec.dnsConfig",
+                             "must provide `dnsConfig` when `dnsPolicy` is None");
                 return;
         }
         if (pod->dns_policy == SPEC_DNS_NONE && n_ns == 0) {
@@ -137,8 +139,8 @@ void val_pod_spec(struct val_ctx *c)
                 val_invalid_int(c, "spec.terminationGracePeriodSeconds",
                                 pod->termination_grace_period_seconds,
                                 "must be greater than or equal to 0");
-        if (pod->active_deadline_seconds.set &&
-            (pod->active_deadline_seconds.value < 1 || pod->active_deadline_seconds.value > INT32_MAX))
+        if (pod->active_deadline_seconds.set && (pod->active_deadline_seconds.value < 1 ||
+                                                 pod->active_deadline_seconds.value > INT32_MAX))
                 val_invalid_int(c, "spec.activeDeadlineSeconds", pod->active_deadline_seconds.value,
                                 "must be between 1 and 2147483647, inclusive");
         if (pod->hostname && *pod->hostname)
@@ -150,7 +152,7 @@ void val_pod_spec(struct val_ctx *c)
 
 int val_quantity_sign(const struct spec_quantity *q)
 {
-        static const struct spec_quantity zero = { .set = true, .text = (char *)"0" };
+        static const struct spec_quantity zero = {.set = true, .text = (char *)"0"};
 
         return spec_quantity_cmp(q, &zero);
 }
@@ -158,7 +160,7 @@ int val_quantity_sign(const struct spec_quantity *q)
 int spec_validate(const struct spec_pod *pod, struct spec_diags *diags)
 {
         _cleanup_free_ bool *volume_ok = pr_calloc(pod->n_volumes + 1, sizeof(bool));
-        struct val_ctx c = { .pod = pod, .diags = diags, .volume_ok = volume_ok };
+        struct val_ctx c = {.pod = pod, .diags = diags, .volume_ok = volume_ok};
 
         val_object_meta(&c);
         val_pod_spec(&c);

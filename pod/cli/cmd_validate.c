@@ -114,9 +114,9 @@ static void print_resource_list(FILE *out, const struct spec_resource_list *l)
                 const char *name;
                 const struct spec_quantity *q;
         } items[] = {
-                { "cpu", &l->cpu },
-                { "memory", &l->memory },
-                { "ephemeral-storage", &l->ephemeral_storage },
+            {"cpu", &l->cpu},
+            {"memory", &l->memory},
+            {"ephemeral-storage", &l->ephemeral_storage},
         };
         bool first = true;
 
@@ -206,7 +206,8 @@ static void print_container(FILE *out, const struct spec_container *c)
         print_hook(out, "PostStart:", &c->lifecycle.post_start);
         print_hook(out, "PreStop:", &c->lifecycle.pre_stop);
         if (c->n_env > 0)
-                fprintf(out, "    %-12s%zu variable%s\n", "Env:", c->n_env, c->n_env == 1 ? "" : "s");
+                fprintf(out, "    %-12s%zu variable%s\n", "Env:", c->n_env,
+                        c->n_env == 1 ? "" : "s");
         print_mounts(out, c);
 }
 
@@ -256,7 +257,8 @@ static void print_pod(FILE *out, const struct spec_pod *pod)
         fprintf(out, "%-16s%s\n", "Name:", pod->name);
         fprintf(out, "%-16s%s\n", "Namespace:", pod->namespace ? pod->namespace : "default");
         fprintf(out, "%-16s%s\n", "Restart Policy:", restart ? restart : "?");
-        fprintf(out, "%-16s%llds\n", "Grace Period:", (long long)pod->termination_grace_period_seconds);
+        fprintf(out, "%-16s%llds\n",
+                "Grace Period:", (long long)pod->termination_grace_period_seconds);
         if (pod->host_network)
                 fprintf(out, "%-16s%s\n", "Network:", "host");
         if (pod->n_init_containers > n_sidecars) {
@@ -320,9 +322,9 @@ static int validate_one(const char *path, bool quiet, bool *printed, struct pr_e
 int cmd_validate(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "quiet", no_argument, NULL, 'q' },
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {"quiet", no_argument, NULL, 'q'},
+            {},
         };
         bool quiet = false, printed = false, invalid = false;
         int c, r;

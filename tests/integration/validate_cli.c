@@ -66,8 +66,8 @@ static struct run run_podrun(const char *cwd, const char *const *args)
 {
         _cleanup_free_ char *exe = pr_asprintf("%s/pod/cli/podrun", env_dir("PODRUN_BUILD_DIR"));
         _cleanup_close_ int out = anon_file(), err = anon_file();
-        const char *argv[16] = { exe, "validate" };
-        struct run r = { .status = -1 };
+        const char *argv[16] = {exe, "validate"};
+        struct run r = {.status = -1};
         size_t n = 2;
         int status;
         pid_t pid;
@@ -140,7 +140,8 @@ static char *prefix_lines(const char *text)
 
 static int check_invalid_dir(const char *sub)
 {
-        _cleanup_free_ char *dir = pr_asprintf("%s/tests/data/%s", env_dir("PODRUN_SOURCE_DIR"), sub);
+        _cleanup_free_ char *dir =
+            pr_asprintf("%s/tests/data/%s", env_dir("PODRUN_SOURCE_DIR"), sub);
         struct dirent **list;
         int n;
 
@@ -153,7 +154,7 @@ static int check_invalid_dir(const char *sub)
                 _cleanup_free_ char *err_path = pr_asprintf("%s/%s.err", dir, base);
                 _cleanup_free_ char *expected = NULL, *want = NULL;
                 _cleanup_close_ int fd = open(err_path, O_RDONLY | O_CLOEXEC);
-                const char *args[] = { "--quiet", name, NULL };
+                const char *args[] = {"--quiet", name, NULL};
                 struct run r;
 
                 cr_expect(fd >= 0, "%s/%s has no %s.err", sub, name, base);
@@ -179,7 +180,7 @@ Test(validate_cli, samples_are_valid)
 
         cr_assert(n >= 7, "only %d samples", n);
         for (int i = 0; i < n; i++) {
-                const char *args[] = { list[i]->d_name, NULL };
+                const char *args[] = {list[i]->d_name, NULL};
                 struct run r = run_podrun(dir, args);
 
                 cr_expect_eq(r.status, 0, "%s: exit %d: %s", list[i]->d_name, r.status, r.err);
@@ -204,8 +205,8 @@ Test(validate_cli, bad_manifests_print_exactly_their_findings)
 Test(validate_cli, any_invalid_file_fails_the_run_but_all_are_checked)
 {
         _cleanup_free_ char *src = pr_strdup(env_dir("PODRUN_SOURCE_DIR"));
-        const char *args[] = { "samples/hello.yaml", "tests/data/invalid/host-network.yaml",
-                               "samples/probes.yaml", NULL };
+        const char *args[] = {"samples/hello.yaml", "tests/data/invalid/host-network.yaml",
+                              "samples/probes.yaml", NULL};
         struct run r = run_podrun(src, args);
 
         cr_expect_eq(r.status, 2);
@@ -219,10 +220,10 @@ Test(validate_cli, any_invalid_file_fails_the_run_but_all_are_checked)
 
 Test(validate_cli, usage_and_io_errors)
 {
-        const char *none[] = { NULL };
-        const char *missing[] = { "/nonexistent/pod.yaml", NULL };
-        const char *bogus[] = { "--bogus", "x.yaml", NULL };
-        const char *help[] = { "--help", NULL };
+        const char *none[] = {NULL};
+        const char *missing[] = {"/nonexistent/pod.yaml", NULL};
+        const char *bogus[] = {"--bogus", "x.yaml", NULL};
+        const char *help[] = {"--help", NULL};
         struct run r;
 
         r = run_podrun("/", none);
@@ -236,7 +237,8 @@ Test(validate_cli, usage_and_io_errors)
         /* A file that cannot be read is a runtime failure, not a manifest error. */
         r = run_podrun("/", missing);
         cr_expect_eq(r.status, 1);
-        cr_expect_str_eq(r.err, "podrun: open '/nonexistent/pod.yaml': No such file or directory\n");
+        cr_expect_str_eq(r.err,
+                         "podrun: open '/nonexistent/pod.yaml': No such file or directory\n");
         run_done(&r);
         r = run_podrun("/", help);
         cr_expect_eq(r.status, 0);

@@ -68,13 +68,13 @@ static struct spec_container *add_container(struct spec_pod *pod, const char *na
 static void init_pod(struct spec_pod *pod)
 {
         *pod = (struct spec_pod){
-                .file = pr_strdup("t.yaml"),
-                .pos = { 1, 1 },
-                .name = pr_strdup("web"),
-                .namespace = pr_strdup("default"),
-                .restart_policy = SPEC_RESTART_ALWAYS,
-                .termination_grace_period_seconds = 30,
-                .dns_policy = SPEC_DNS_CLUSTER_FIRST,
+            .file = pr_strdup("t.yaml"),
+            .pos = {1, 1},
+            .name = pr_strdup("web"),
+            .namespace = pr_strdup("default"),
+            .restart_policy = SPEC_RESTART_ALWAYS,
+            .termination_grace_period_seconds = 30,
+            .dns_policy = SPEC_DNS_CLUSTER_FIRST,
         };
         add_container(pod, "app");
 }
@@ -108,16 +108,16 @@ Test(validate, every_problem_is_reported)
         pod.termination_grace_period_seconds = -5;
         out = validate_pod(&pod, &n);
         cr_expect_eq(n, 4);
-        cr_expect_str_eq(out,
-                "t.yaml:1:1: error: metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 "
-                "subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
-                "must start and end with an alphanumeric character (e.g. 'example.com', regex "
-                "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
-                "[a-z0-9])?)*')\n"
-                "t.yaml:1:1: error: spec.containers[1].image: Required value\n"
-                "t.yaml:1:1: error: spec.containers[1].name: Duplicate value: \"app\"\n"
-                "t.yaml:1:1: error: spec.terminationGracePeriodSeconds: Invalid value: -5: must "
-                "be greater than or equal to 0\n");
+        cr_expect_str_eq(
+            out, "t.yaml:1:1: error: metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 "
+                 "subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+                 "must start and end with an alphanumeric character (e.g. 'example.com', regex "
+                 "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+                 "[a-z0-9])?)*')\n"
+                 "t.yaml:1:1: error: spec.containers[1].image: Required value\n"
+                 "t.yaml:1:1: error: spec.containers[1].name: Duplicate value: \"app\"\n"
+                 "t.yaml:1:1: error: spec.terminationGracePeriodSeconds: Invalid value: -5: must "
+                 "be greater than or equal to 0\n");
         spec_pod_done(&pod);
 }
 
@@ -186,30 +186,36 @@ Test(validate, handlers_exactly_one)
         c = &pod.containers[0];
         /* Two handlers written: the first is checked, the second refused. */
         c->liveness_probe = (struct spec_probe){
-                .set = true,
-                .handler = { .type = SPEC_HANDLER_EXEC,
-                             .given = 1u << SPEC_HANDLER_EXEC | 1u << SPEC_HANDLER_TCP_SOCKET },
-                .period_seconds = 10, .timeout_seconds = 1, .success_threshold = 1,
-                .failure_threshold = 3,
+            .set = true,
+            .handler = {.type = SPEC_HANDLER_EXEC,
+                        .given = 1u << SPEC_HANDLER_EXEC | 1u << SPEC_HANDLER_TCP_SOCKET},
+            .period_seconds = 10,
+            .timeout_seconds = 1,
+            .success_threshold = 1,
+            .failure_threshold = 3,
         };
         /* A probe without any handler. */
         c->readiness_probe = (struct spec_probe){
-                .set = true, .period_seconds = 10, .timeout_seconds = 1, .success_threshold = 1,
-                .failure_threshold = 3,
+            .set = true,
+            .period_seconds = 10,
+            .timeout_seconds = 1,
+            .success_threshold = 1,
+            .failure_threshold = 3,
         };
         /* An empty hook. */
         c->lifecycle.pre_stop.set = true;
         out = validate_pod(&pod, &n);
         cr_expect_eq(n, 4, "%s", out);
-        cr_expect_str_eq(out,
-                "t.yaml:1:1: error: spec.containers[0].lifecycle.preStop: Required value: must "
-                "specify a handler type\n"
-                "t.yaml:1:1: error: spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not "
-                "specify more than 1 handler type\n"
-                "t.yaml:1:1: error: spec.containers[0].livenessProbe.exec.command: Required "
-                "value\n"
-                "t.yaml:1:1: error: spec.containers[0].readinessProbe: Required value: must "
-                "specify a handler type\n");
+        cr_expect_str_eq(
+            out,
+            "t.yaml:1:1: error: spec.containers[0].lifecycle.preStop: Required value: must "
+            "specify a handler type\n"
+            "t.yaml:1:1: error: spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not "
+            "specify more than 1 handler type\n"
+            "t.yaml:1:1: error: spec.containers[0].livenessProbe.exec.command: Required "
+            "value\n"
+            "t.yaml:1:1: error: spec.containers[0].readinessProbe: Required value: must "
+            "specify a handler type\n");
         spec_pod_done(&pod);
 }
 
@@ -245,20 +251,21 @@ Test(validate, env_value_from_exactly_one)
         e->name = pr_strdup("");
         out = validate_pod(&pod, &n);
         cr_expect_eq(n, 5, "%s", out);
-        cr_expect_str_eq(out,
-                "t.yaml:1:1: error: spec.containers[0].env[0].valueFrom: Invalid value: \"\": must "
-                "specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
-                "`secretKeyRef`\n"
-                "t.yaml:1:1: error: spec.containers[0].env[1].valueFrom: Invalid value: \"\": may "
-                "not have more than one field specified at a time\n"
-                "t.yaml:1:1: error: spec.containers[0].env[2].valueFrom: Invalid value: \"\": may "
-                "not be specified when `value` is not empty\n"
-                "t.yaml:1:1: error: spec.containers[0].env[3].name: Required value\n"
-                "t.yaml:1:1: error: spec.containers[0].env[3].name: Invalid value: \"\": a valid "
-                "environment variable name must consist of alphabetic characters, digits, '_', "
-                "'-', or '.', and must not start with a digit (e.g. 'my.env-name',  or "
-                "'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is "
-                "'[-._a-zA-Z][-._a-zA-Z0-9]*')\n");
+        cr_expect_str_eq(
+            out,
+            "t.yaml:1:1: error: spec.containers[0].env[0].valueFrom: Invalid value: \"\": must "
+            "specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
+            "`secretKeyRef`\n"
+            "t.yaml:1:1: error: spec.containers[0].env[1].valueFrom: Invalid value: \"\": may "
+            "not have more than one field specified at a time\n"
+            "t.yaml:1:1: error: spec.containers[0].env[2].valueFrom: Invalid value: \"\": may "
+            "not be specified when `value` is not empty\n"
+            "t.yaml:1:1: error: spec.containers[0].env[3].name: Required value\n"
+            "t.yaml:1:1: error: spec.containers[0].env[3].name: Invalid value: \"\": a valid "
+            "environment variable name must consist of alphabetic characters, digits, '_', "
+            "'-', or '.', and must not start with a digit (e.g. 'my.env-name',  or "
+            "'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is "
+            "'[-._a-zA-Z][-._a-zA-Z0-9]*')\n");
         spec_pod_done(&pod);
 }
 
@@ -268,10 +275,9 @@ Test(validate, env_names)
                 const char *name;
                 bool ok;
         } table[] = {
-                { "PATH", true },  { "my.env-name", true }, { "_x", true },   { "-x", true },
-                { "a1", true },    { ".x", true },          { "1a", false },  { "a b", false },
-                { "a=b", false },  { ".", false },          { "..", false },  { "..a", false },
-                { "é", false },
+            {"PATH", true}, {"my.env-name", true}, {"_x", true},   {"-x", true},   {"a1", true},
+            {".x", true},   {"1a", false},         {"a b", false}, {"a=b", false}, {".", false},
+            {"..", false},  {"..a", false},        {"é", false},
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(table); i++) {
@@ -352,12 +358,12 @@ Test(validate, positions_from_the_manifest)
 
         out = load_yaml(yaml, &r);
         cr_expect_eq(r, -EINVAL);
-        cr_expect_str_eq(out,
-                "t.yaml:10:22: error: spec.containers[0].ports[0].containerPort: Invalid value: "
-                "65536: must be between 1 and 65535, inclusive\n"
-                "t.yaml:12:13: error: spec.containers[0].volumeMounts[0].name: Not found: "
-                "\"data\"\n"
-                "t.yaml:14:11: error: spec.containers[1].name: Duplicate value: \"app\"\n");
+        cr_expect_str_eq(
+            out, "t.yaml:10:22: error: spec.containers[0].ports[0].containerPort: Invalid value: "
+                 "65536: must be between 1 and 65535, inclusive\n"
+                 "t.yaml:12:13: error: spec.containers[0].volumeMounts[0].name: Not found: "
+                 "\"data\"\n"
+                 "t.yaml:14:11: error: spec.containers[1].name: Duplicate value: \"app\"\n");
 }
 
 Test(validate, dns_policy_none)
@@ -367,7 +373,8 @@ Test(validate, dns_policy_none)
                                    "  dnsPolicy: None\n";
         _cleanup_free_ char *y1 = pr_strdup(head);
         _cleanup_free_ char *y2 = pr_asprintf("%s  dnsConfig:\n    searches: [a.example]\n", head);
-        _cleanup_free_ char *y3 = pr_asprintf("%s  dnsConfig:\n    nameservers: [10.0.0.1]\n", head);
+        _cleanup_free_ char *y3 =
+            pr_asprintf("%s  dnsConfig:\n    nameservers: [10.0.0.1]\n", head);
         _cleanup_free_ char *o1 = NULL, *o2 = NULL, *o3 = NULL;
         int r;
 
@@ -390,20 +397,20 @@ Test(validate, sysctl_allowlist)
                 const char *name, *value;
                 bool ok;
         } table[] = {
-                { "kernel.shm_rmid_forced", "1", true },
-                { "net.ipv4.ip_local_port_range", "1024\t65000", true },
-                { "net/ipv4/ip_local_port_range", "1024 65000", true },
-                { "net.ipv4.ip_local_reserved_ports", "8080,9148-9150", true },
-                { "net.ipv4.tcp_wmem", "4096 16384 4194304", true },
-                { "net.ipv4.ping_group_range", "0 2147483647", true },
-                { "net.core.somaxconn", "1024", false },
-                { "kernel.core_pattern", "|/bin/sh", false },
-                { "vm.overcommit_memory", "1", false },
-                { "kernel.shm_rmid_forced", "1\nkernel.core_pattern=x", false },
-                { "kernel.shm_rmid_forced", "1+kernel.core_pattern", false },
-                { "kernel.shm_rmid_forced", "", false },
-                { "kernel..shm", "1", false },
-                { "", "1", false },
+            {"kernel.shm_rmid_forced", "1", true},
+            {"net.ipv4.ip_local_port_range", "1024\t65000", true},
+            {"net/ipv4/ip_local_port_range", "1024 65000", true},
+            {"net.ipv4.ip_local_reserved_ports", "8080,9148-9150", true},
+            {"net.ipv4.tcp_wmem", "4096 16384 4194304", true},
+            {"net.ipv4.ping_group_range", "0 2147483647", true},
+            {"net.core.somaxconn", "1024", false},
+            {"kernel.core_pattern", "|/bin/sh", false},
+            {"vm.overcommit_memory", "1", false},
+            {"kernel.shm_rmid_forced", "1\nkernel.core_pattern=x", false},
+            {"kernel.shm_rmid_forced", "1+kernel.core_pattern", false},
+            {"kernel.shm_rmid_forced", "", false},
+            {"kernel..shm", "1", false},
+            {"", "1", false},
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(table); i++) {
@@ -434,33 +441,40 @@ Test(validate, probe_rules)
         init_pod(&pod);
         p = &pod.containers[0].startup_probe;
         *p = (struct spec_probe){
-                .set = true,
-                .handler = { .type = SPEC_HANDLER_GRPC, .grpc = { .port = 70000 } },
-                .period_seconds = 10, .timeout_seconds = -1, .success_threshold = 3,
-                .failure_threshold = -3, .has_termination_grace_period_seconds = true,
+            .set = true,
+            .handler = {.type = SPEC_HANDLER_GRPC, .grpc = {.port = 70000}},
+            .period_seconds = 10,
+            .timeout_seconds = -1,
+            .success_threshold = 3,
+            .failure_threshold = -3,
+            .has_termination_grace_period_seconds = true,
         };
         /* Readiness may have any successThreshold, but no grace period. */
         pod.containers[0].readiness_probe = (struct spec_probe){
-                .set = true,
-                .handler = { .type = SPEC_HANDLER_GRPC, .grpc = { .port = 9000 } },
-                .period_seconds = 10, .timeout_seconds = 1, .success_threshold = 3,
-                .failure_threshold = 3, .has_termination_grace_period_seconds = true,
-                .termination_grace_period_seconds = 5,
+            .set = true,
+            .handler = {.type = SPEC_HANDLER_GRPC, .grpc = {.port = 9000}},
+            .period_seconds = 10,
+            .timeout_seconds = 1,
+            .success_threshold = 3,
+            .failure_threshold = 3,
+            .has_termination_grace_period_seconds = true,
+            .termination_grace_period_seconds = 5,
         };
         out = validate_pod(&pod, &n);
         cr_expect_eq(n, 6, "%s", out);
-        cr_expect_str_eq(out,
-                "t.yaml:1:1: error: spec.containers[0].readinessProbe.terminationGracePeriodSeconds"
-                ": Invalid value: 5: must not be set for readinessProbes\n"
-                "t.yaml:1:1: error: spec.containers[0].startupProbe.grpc.port: Invalid value: "
-                "70000: must be between 1 and 65535, inclusive\n"
-                "t.yaml:1:1: error: spec.containers[0].startupProbe.timeoutSeconds: Invalid value: "
-                "-1: must be greater than or equal to 0\n"
-                "t.yaml:1:1: error: spec.containers[0].startupProbe.failureThreshold: Invalid "
-                "value: -3: must be greater than or equal to 0\n"
-                "t.yaml:1:1: error: spec.containers[0].startupProbe.terminationGracePeriodSeconds"
-                ": Invalid value: 0: must be greater than 0\n"
-                "t.yaml:1:1: error: spec.containers[0].startupProbe.successThreshold: Invalid "
-                "value: 3: must be 1\n");
+        cr_expect_str_eq(
+            out,
+            "t.yaml:1:1: error: spec.containers[0].readinessProbe.terminationGracePeriodSeconds"
+            ": Invalid value: 5: must not be set for readinessProbes\n"
+            "t.yaml:1:1: error: spec.containers[0].startupProbe.grpc.port: Invalid value: "
+            "70000: must be between 1 and 65535, inclusive\n"
+            "t.yaml:1:1: error: spec.containers[0].startupProbe.timeoutSeconds: Invalid value: "
+            "-1: must be greater than or equal to 0\n"
+            "t.yaml:1:1: error: spec.containers[0].startupProbe.failureThreshold: Invalid "
+            "value: -3: must be greater than or equal to 0\n"
+            "t.yaml:1:1: error: spec.containers[0].startupProbe.terminationGracePeriodSeconds"
+            ": Invalid value: 0: must be greater than 0\n"
+            "t.yaml:1:1: error: spec.containers[0].startupProbe.successThreshold: Invalid "
+            "value: 3: must be 1\n");
         spec_pod_done(&pod);
 }
