@@ -54,9 +54,6 @@ bool val_ip(struct val_ctx *c, const char *path, const char *value);
 void val_labels(struct val_ctx *c, const char *path, const struct spec_map *labels);
 void val_annotations(struct val_ctx *c, const char *path, const struct spec_map *annotations);
 
-bool val_is_dns1123_label(const char *s);
-bool val_is_dns1123_subdomain(const char *s);
-
 /* The parts of the pod, each in its own file. */
 void val_containers(struct val_ctx *c);         /* validate-container.c */
 void val_host_network_ports(struct val_ctx *c); /* validate-container.c */

@@ -208,11 +208,6 @@ static bool match_label(const char *s, size_t n)
         return true;
 }
 
-bool val_is_dns1123_label(const char *s)
-{
-        return strlen(s) <= 63 && match_label(s, strlen(s));
-}
-
 static bool match_subdomain(const char *s)
 {
         for (;;) {
@@ -227,7 +222,7 @@ static bool match_subdomain(const char *s)
         }
 }
 
-bool val_is_dns1123_subdomain(const char *s)
+static bool is_dns1123_subdomain(const char *s)
 {
         return strlen(s) <= 253 && match_subdomain(s);
 }
@@ -392,7 +387,7 @@ void val_qualified_name(struct val_ctx *c, const char *path, const char *key)
 
                 if (!*prefix)
                         val_invalid(c, path, key, "prefix part must be non-empty");
-                else if (!val_is_dns1123_subdomain(prefix)) {
+                else if (!is_dns1123_subdomain(prefix)) {
                         if (strlen(prefix) > 253)
                                 val_invalid(c, path, key,
                                             "prefix part must be no more than 253 characters");

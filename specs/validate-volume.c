@@ -61,7 +61,29 @@ static bool in_list(const char *const *list, const char *s)
         return false;
 }
 
-/* validateObjectFieldSelector, with ConvertDownwardAPIFieldLabel's errors. */
+/* ConvertDownwardAPIFieldLabel's error for a v1 field path, or NULL. On
+ * success a subscripted path is split into ret_path and ret_key. */
+static char *convert_field_label(const char *api_version, const char *field_path, char **ret_path,
+                                 char **ret_key)
+{
+        if (strcmp(api_version, "v1") != 0)
+                return pr_asprintf("error converting fieldPath: unsupported pod version: %s",
+                                   api_version);
+        if (split_subscript(field_path, ret_path, ret_key)) {
+                if (strcmp(*ret_path, "metadata.annotations") == 0 ||
+                    strcmp(*ret_path, "metadata.labels") == 0)
+                        return NULL;
+                return pr_asprintf("error converting fieldPath: field label does not support "
+                                   "subscript: %s",
+                                   field_path);
+        }
+        if (!in_list(v1_field_labels, field_path))
+                return pr_asprintf("error converting fieldPath: field label not supported: %s",
+                                   field_path);
+        return NULL;
+}
+
+/* validateObjectFieldSelector. */
 void val_field_selector(struct val_ctx *c, const char *base, const char *api_version,
                         const char *field_path, const char *const *expressions)
 {
@@ -69,31 +91,28 @@ void val_field_selector(struct val_ctx *c, const char *base, const char *api_ver
         _cleanup_free_ char *av = val_path("%s.apiVersion", base);
         _cleanup_free_ char *path = NULL, *key = NULL, *detail = NULL;
 
-        if (!api_version || !*api_version)
-                return val_required(c, av, NULL);
-        if (!field_path || !*field_path)
-                return val_required(c, fp, NULL);
-        if (strcmp(api_version, "v1") != 0)
-                detail = pr_asprintf("error converting fieldPath: unsupported pod version: %s",
-                                     api_version);
-        else if (split_subscript(field_path, &path, &key)) {
-                if (strcmp(path, "metadata.annotations") != 0 &&
-                    strcmp(path, "metadata.labels") != 0)
-                        detail = pr_asprintf("error converting fieldPath: field label does not "
-                                             "support subscript: %s",
-                                             field_path);
-        } else if (!in_list(v1_field_labels, field_path))
-                detail = pr_asprintf("error converting fieldPath: field label not supported: %s",
-                                     field_path);
-        if (detail)
-                return val_invalid(c, fp, field_path, detail);
+        if (!api_version || !*api_version) {
+                val_required(c, av, NULL);
+                return;
+        }
+        if (!field_path || !*field_path) {
+                val_required(c, fp, NULL);
+                return;
+        }
+        detail = convert_field_label(api_version, field_path, &path, &key);
+        if (detail) {
+                val_invalid(c, fp, field_path, detail);
+                return;
+        }
         if (path) {
+                /* Annotation keys are matched case-insensitively. */
                 if (strcmp(path, "metadata.annotations") == 0)
                         for (char *p = key; *p; p++)
                                 *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
                 val_qualified_name(c, base, key);
                 return;
         }
+        /* "spec.host" is what old clients send for spec.nodeName. */
         if (!in_list(expressions,
                      strcmp(field_path, "spec.host") == 0 ? "spec.nodeName" : field_path))
                 val_unsupported(c, fp, field_path, expressions);
