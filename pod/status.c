@@ -5,6 +5,8 @@
  * the process table, so that every rule is a unit test. */
 #include "pod/status.h"
 
+#include <inttypes.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,4 +298,164 @@ void status_mark_supervisor_lost(struct pod_state *st, const bool *alive, uint64
                 c->ready = false;
         }
         (void)status_update_conditions(st, now_usec);
+}
+
+void status_human_duration(uint64_t usec, char buf[static 32])
+{
+        uint64_t s = usec / PR_USEC_PER_SEC, m = s / 60, h = m / 60, d = h / 24;
+
+        if (s < 120)
+                (void)snprintf(buf, 32, "%" PRIu64 "s", s);
+        else if (m < 10)
+                (void)snprintf(buf, 32, s % 60 ? "%" PRIu64 "m%" PRIu64 "s" : "%" PRIu64 "m", m,
+                               s % 60);
+        else if (m < 180)
+                (void)snprintf(buf, 32, "%" PRIu64 "m", m);
+        else if (h < 8)
+                (void)snprintf(buf, 32, m % 60 ? "%" PRIu64 "h%" PRIu64 "m" : "%" PRIu64 "h", h,
+                               m % 60);
+        else if (h < 48)
+                (void)snprintf(buf, 32, "%" PRIu64 "h", h);
+        else if (h < 24 * 8)
+                (void)snprintf(buf, 32, h % 24 ? "%" PRIu64 "d%" PRIu64 "h" : "%" PRIu64 "d", d,
+                               h % 24);
+        else if (d < 365 * 2)
+                (void)snprintf(buf, 32, "%" PRIu64 "d", d);
+        else if (d < 365 * 8)
+                (void)snprintf(buf, 32, "%" PRIu64 "y%" PRIu64 "d", d / 365, d % 365);
+        else
+                (void)snprintf(buf, 32, "%" PRIu64 "y", d / 365);
+}
+
+static json_object *jtime(uint64_t usec)
+{
+        char buf[PR_RFC3339_MAX];
+
+        if (!usec)
+                return NULL;
+        pr_format_rfc3339_usec(usec, buf);
+        return json_object_new_string(buf);
+}
+
+static json_object *jstr(const char *s)
+{
+        return s ? json_object_new_string(s) : NULL;
+}
+
+/* containerd names a container by a random id; podrun by what it is:
+ * podrun://<pod>/<container>/<restart count>. */
+static char *container_id(const struct pod_state *st, const struct state_container *c,
+                          unsigned instance)
+{
+        return pr_asprintf("podrun://%s/%s/%u", st->name, c->name, instance);
+}
+
+static json_object *instance_json(const struct state_instance *in, const char *id)
+{
+        json_object *o = json_object_new_object(), *v = json_object_new_object();
+
+        switch (in->state) {
+        case STATE_CTR_RUNNING:
+                json_object_object_add(v, "startedAt", jtime(in->started_usec));
+                json_object_object_add(o, "running", v);
+                break;
+        case STATE_CTR_TERMINATED:
+                json_object_object_add(v, "exitCode", json_object_new_int(in->exit_code));
+                if (in->signal)
+                        json_object_object_add(v, "signal", json_object_new_int(in->signal));
+                if (in->reason)
+                        json_object_object_add(v, "reason", jstr(in->reason));
+                if (in->message)
+                        json_object_object_add(v, "message", jstr(in->message));
+                json_object_object_add(v, "startedAt", jtime(in->started_usec));
+                json_object_object_add(v, "finishedAt", jtime(in->finished_usec));
+                json_object_object_add(v, "containerID", jstr(id));
+                json_object_object_add(o, "terminated", v);
+                break;
+        default:
+                if (in->reason)
+                        json_object_object_add(v, "reason", jstr(in->reason));
+                if (in->message)
+                        json_object_object_add(v, "message", jstr(in->message));
+                json_object_object_add(o, "waiting", v);
+                break;
+        }
+        return o;
+}
+
+static json_object *container_status_json(const struct pod_state *st,
+                                          const struct state_container *c)
+{
+        json_object *o = json_object_new_object();
+        _cleanup_free_ char *id = container_id(st, c, c->restart_count);
+        _cleanup_free_ char *last_id =
+                container_id(st, c, c->restart_count ? c->restart_count - 1 : 0);
+        bool has_process = c->cur.state != STATE_CTR_WAITING;
+
+        json_object_object_add(o, "name", jstr(c->name));
+        json_object_object_add(o, "state", instance_json(&c->cur, id));
+        json_object_object_add(o, "lastState", c->has_last ? instance_json(&c->last, last_id)
+                                                           : json_object_new_object());
+        json_object_object_add(o, "ready", json_object_new_boolean(c->ready));
+        json_object_object_add(o, "restartCount", json_object_new_int((int)c->restart_count));
+        json_object_object_add(o, "image", jstr(c->image ? c->image : ""));
+        json_object_object_add(o, "imageID", jstr(c->image_id ? c->image_id : ""));
+        if (has_process)
+                json_object_object_add(o, "containerID", jstr(id));
+        json_object_object_add(o, "started", json_object_new_boolean(c->started));
+        return o;
+}
+
+static json_object *ips_json(const char *ip)
+{
+        json_object *a = json_object_new_array(), *e;
+
+        if (ip && *ip) {
+                e = json_object_new_object();
+                json_object_object_add(e, "ip", jstr(ip));
+                json_object_array_add(a, e);
+        }
+        return a;
+}
+
+char *status_pod_status_json(const struct pod_state *st)
+{
+        json_object *o = json_object_new_object(), *conds = json_object_new_array(),
+                    *init = json_object_new_array(), *apps = json_object_new_array();
+        char *text;
+
+        json_object_object_add(o, "phase", jstr(state_phase_to_string(st->phase)));
+        for (int i = 0; i < _STATE_COND_MAX; i++) {
+                json_object *c;
+
+                if (!st->conditions[i].transition_usec)
+                        continue;
+                c = json_object_new_object();
+                json_object_object_add(c, "type", jstr(state_cond_to_string(i)));
+                json_object_object_add(c, "status",
+                                       jstr(st->conditions[i].status ? "True" : "False"));
+                json_object_object_add(c, "lastProbeTime", NULL);
+                json_object_object_add(c, "lastTransitionTime",
+                                       jtime(st->conditions[i].transition_usec));
+                json_object_array_add(conds, c);
+        }
+        json_object_object_add(o, "conditions", conds);
+        if (st->reason)
+                json_object_object_add(o, "reason", jstr(st->reason));
+        if (st->message)
+                json_object_object_add(o, "message", jstr(st->message));
+        json_object_object_add(o, "hostIP", jstr(st->host_ip));
+        json_object_object_add(o, "hostIPs", ips_json(st->host_ip));
+        json_object_object_add(o, "podIP", jstr(st->pod_ip));
+        json_object_object_add(o, "podIPs", ips_json(st->pod_ip));
+        json_object_object_add(o, "startTime", jtime(st->start_usec));
+        for (size_t i = 0; i < st->n_containers; i++)
+                json_object_array_add(st->containers[i].init ? init : apps,
+                                      container_status_json(st, &st->containers[i]));
+        json_object_object_add(o, "initContainerStatuses", init);
+        json_object_object_add(o, "containerStatuses", apps);
+        text = pr_strdup(json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return text;
 }

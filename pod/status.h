@@ -40,3 +40,11 @@ const char *status_exit_reason(int exit_code);
  * recorded as running whose process is gone (alive[i] false) terminated
  * with kubelet's ContainerStatusUnknown. alive may be NULL (all gone). */
 void status_mark_supervisor_lost(struct pod_state *st, const bool *alive, uint64_t now_usec);
+
+/* kubectl's AGE text (apimachinery duration.HumanDuration): "45s", "2m30s",
+ * "3h5m", "4d"... buf must hold 32 bytes. */
+void status_human_duration(uint64_t usec, char buf[static 32]);
+
+/* The pod's status as a Kubernetes PodStatus object, JSON text (for
+ * `podrun inspect`). Caller frees. */
+char *status_pod_status_json(const struct pod_state *st);

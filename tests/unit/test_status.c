@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 
 #include "pod/base/util.h"
@@ -241,4 +242,84 @@ Test(status, conditions_keep_transition_times)
         cr_assert(status_update_conditions(st, 3000));
         cr_assert_eq(st->conditions[STATE_COND_READY].transition_usec, 3000);
         cr_assert_eq(st->conditions[STATE_COND_POD_SCHEDULED].transition_usec, 1000);
+}
+
+Test(status, human_duration_as_kubectl)
+{
+        static const struct {
+                uint64_t sec;
+                const char *text;
+        } cases[] = {
+                { 0, "0s" },       { 45, "45s" },          { 119, "119s" },
+                { 120, "2m" },     { 150, "2m30s" },       { 600, "10m" },
+                { 3 * 3600, "3h" }, { 3 * 3600 + 300, "3h5m" }, { 30 * 3600, "30h" },
+                { 50 * 3600, "2d2h" }, { 30 * 86400, "30d" }, { 800 * 86400, "2y70d" },
+        };
+        char buf[32];
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(cases); i++) {
+                status_human_duration(cases[i].sec * PR_USEC_PER_SEC, buf);
+                cr_assert_str_eq(buf, cases[i].text, "%llu s", (unsigned long long)cases[i].sec);
+        }
+}
+
+static json_object *jget(json_object *o, const char *path)
+{
+        char *copy = pr_strdup(path), *save = NULL;
+
+        for (char *k = strtok_r(copy, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) {
+                if (json_object_is_type(o, json_type_array))
+                        o = json_object_array_get_idx(o, (size_t)atoi(k));
+                else if (!json_object_object_get_ex(o, k, &o))
+                        o = NULL;
+        }
+        free(copy);
+        return o;
+}
+
+Test(status, pod_status_json_shape)
+{
+        _cleanup_(state_freep) struct pod_state *st = pod("Always");
+        _cleanup_free_ char *text = NULL;
+        struct state_container *c;
+        json_object *o;
+
+        st->pod_ip = pr_strdup("10.90.0.3");
+        st->start_usec = UINT64_C(1796022211000000);
+        add(st, "init", true, false, STATE_CTR_RUNNING);
+        add(st, "app", false, false, STATE_CTR_RUNNING);
+        terminate(&st->containers[0], 0, "Completed");
+        c = &st->containers[1];
+        c->image = pr_strdup("docker.io/library/busybox:latest");
+        c->restart_count = 1;
+        c->cur.started_usec = UINT64_C(1796022212000000);
+        c->has_last = true;
+        c->last = (struct state_instance){ .state = STATE_CTR_TERMINATED, .has_exit = true,
+                                           .exit_code = 1, .reason = pr_strdup("Error") };
+        st->phase = status_pod_phase(st);
+        (void)status_update_conditions(st, UINT64_C(1796022213000000));
+        text = status_pod_status_json(st);
+        o = json_tokener_parse(text);
+        cr_assert_not_null(o, "%s", text);
+        cr_assert_str_eq(json_object_get_string(jget(o, "phase")), "Running");
+        cr_assert_str_eq(json_object_get_string(jget(o, "podIP")), "10.90.0.3");
+        cr_assert_str_eq(json_object_get_string(jget(o, "podIPs.0.ip")), "10.90.0.3");
+        cr_assert_str_eq(json_object_get_string(jget(o, "startTime")), "2026-11-30T07:03:31.000000000Z");
+        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.0.type")), "PodScheduled");
+        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.type")), "Ready");
+        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.status")), "True");
+        cr_assert_not_null(jget(o, "conditions.4.lastTransitionTime"));
+        cr_assert_str_eq(json_object_get_string(jget(o, "initContainerStatuses.0.name")), "init");
+        cr_assert_eq(json_object_get_int(jget(o, "initContainerStatuses.0.state.terminated.exitCode")), 0);
+        cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.name")), "app");
+        cr_assert_not_null(jget(o, "containerStatuses.0.state.running.startedAt"));
+        cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.lastState.terminated.reason")), "Error");
+        cr_assert_eq(json_object_get_int(jget(o, "containerStatuses.0.restartCount")), 1);
+        cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.containerID")),
+                         "podrun://web/app/1");
+        cr_assert(json_object_get_boolean(jget(o, "containerStatuses.0.ready")));
+        cr_assert(json_object_get_boolean(jget(o, "containerStatuses.0.started")));
+        cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.image")),
+                         "docker.io/library/busybox:latest");
+        json_object_put(o);
 }
