@@ -193,15 +193,20 @@ static bool lease_stale(const struct net_ipam *ipam, const struct lease *l, cons
         return false;
 }
 
-/* Creates <dir>/<name> with O_EXCL: -EEXIST when someone holds it. */
+/* Creates <dir>/<name>, exclusively: -EEXIST when someone holds it. The
+ * content goes to an O_EXCL temporary first and is linked into place, since
+ * link(2) fails on an existing name: a crash can never leave an empty
+ * lease, which would read as corrupt and hold its address for good. */
 static int write_lease(const struct net_ipam *ipam, const char *dir, const char *name,
                        const char *pod, const char *boot_id, struct pr_error *err)
 {
         _cleanup_free_ char *path = pr_asprintf("%s/%s", dir, name);
+        _cleanup_free_ char *tmp = pr_asprintf("%s/%s.tmp.%d", dir, name, (int)getpid());
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -1;
         uint64_t start_time = 0;
         size_t len;
+        int r = 0;
 
         if (ipam->owner_pid > 0 && proc_start_time(ipam->owner_pid, &start_time) < 0)
                 return pr_err(err, ESRCH, "network '%s': owner process %d", ipam->network,
@@ -211,19 +216,20 @@ static int write_lease(const struct net_ipam *ipam, const char *dir, const char 
                                    boot_id, (int)ipam->owner_pid, start_time);
         else
                 text = pr_asprintf("pod=%s\nboot_id=%s\n", pod, boot_id);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-                if (errno == EEXIST)
-                        return -EEXIST;
-                return pr_err(err, errno, "network '%s': create '%s'", ipam->network, path);
-        }
+        (void)unlink(tmp); /* our own leftover from a crash with this pid */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return pr_err(err, errno, "network '%s': create '%s'", ipam->network, tmp);
         len = strlen(text);
-        if (write(fd, text, len) != (ssize_t)len) {
-                int r = errno ? errno : EIO;
-                (void)unlink(path);
-                return pr_err(err, r, "network '%s': write '%s'", ipam->network, path);
-        }
-        return 0;
+        if (write(fd, text, len) != (ssize_t)len)
+                r = pr_err(err, errno ? errno : EIO, "network '%s': write '%s'", ipam->network,
+                           tmp);
+        else if (link(tmp, path) < 0)
+                r = errno == EEXIST
+                        ? -EEXIST
+                        : pr_err(err, errno, "network '%s': link '%s'", ipam->network, path);
+        (void)unlink(tmp);
+        return r;
 }
 
 /* Takes <dir>/<name> for pod: 1 when taken (or already the pod's), 0 when
