@@ -442,7 +442,8 @@ static void exit_on_term(int sig)
 
 static void __attribute__((noreturn)) wait_forever(void)
 {
-        wait_forever();
+        for (;;)
+                pause();
 }
 
 /* SECONDS may be fractional, or "inf". --term makes SIGTERM exit 0, which a
