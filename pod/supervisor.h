@@ -49,3 +49,26 @@ struct sup_options {
  * stay alive. Returns enum sup_result, or a negative errno when the pod
  * could not be started (everything it made is removed). */
 int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_error *err);
+
+/* Stops and removes a pod recorded under run_dir: SIGTERM to its supervisor
+ * (checked by pid and start time) and a wait of up to timeout_usec for it
+ * to run the termination sequence (then SIGKILL); with the supervisor gone,
+ * whatever is left is torn down from the state file: container processes
+ * (checked by start time), writable layers, the infra's mounts and netns,
+ * logs and volumes, the run dir. A pod whose run dir vanished (a reboot)
+ * but whose files remain under root_dir is cleaned too. Idempotent;
+ * -ENOENT naming the pod when nothing of it exists. */
+int sup_down(const char *run_dir, const char *root_dir, const char *name, uint64_t timeout_usec,
+             struct pr_error *err);
+
+/* Whether anything of the pod exists under run_dir (a state dir). */
+bool sup_pod_exists(const char *run_dir, const char *name);
+
+struct pod_state;
+
+/* Reads a pod's state as ps and inspect show it: when the supervisor that
+ * wrote it is gone without finishing, the state is made to say so
+ * (status_mark_supervisor_lost), with each container checked by pid and
+ * start time. */
+int sup_read_status(const char *run_dir, const char *name, struct pod_state **ret,
+                    struct pr_error *err);

@@ -29,3 +29,7 @@ int cmd_validate(int argc, char **argv, struct pr_error *err);
 int cmd_image(int argc, char **argv, struct pr_error *err);
 int cmd_logs(int argc, char **argv, struct pr_error *err);
 int cmd_exec(int argc, char **argv, struct pr_error *err);
+int cmd_up(int argc, char **argv, struct pr_error *err);
+int cmd_down(int argc, char **argv, struct pr_error *err);
+int cmd_ps(int argc, char **argv, struct pr_error *err);
+int cmd_inspect(int argc, char **argv, struct pr_error *err);
