@@ -11,31 +11,50 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "pod/base/error.h"
 #include "pod/base/log.h"
 
-int net_netns_open(const char *path, int *ret_fd, struct pr_error *err)
+int net_netns_check(int fd, const char *what, struct pr_error *err)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st, self;
         struct statfs sfs;
         int type;
 
-        if (fd < 0)
-                return pr_err(err, errno, "network namespace '%s'", path);
-        if (fstatfs(fd, &sfs) < 0)
-                return pr_err(err, errno, "network namespace '%s'", path);
+        if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+                return pr_err(err, errno, "network namespace '%s'", what);
         /* A plain file where a namespace mount went missing would make
          * setns() fail later with a less helpful EINVAL. */
         if ((unsigned long)sfs.f_type != (unsigned long)NSFS_MAGIC)
                 return pr_err_msg(err, EINVAL, "network namespace '%s': not a namespace file",
-                                  path);
+                                  what);
         type = ioctl(fd, NS_GET_NSTYPE);
         if (type >= 0 && type != CLONE_NEWNET)
                 return pr_err_msg(err, EINVAL, "network namespace '%s': not a network namespace",
-                                  path);
+                                  what);
+        /* The host's own namespace would get a second eth0 and the pod's
+         * routes: refuse it (hostNetwork pods are not attached at all). */
+        if (stat("/proc/thread-self/ns/net", &self) < 0)
+                return pr_err(err, errno, "stat '/proc/thread-self/ns/net'");
+        if (st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+                return pr_err_msg(err, EINVAL,
+                                  "network namespace '%s' is the host's own, not a pod's", what);
+        return 0;
+}
+
+int net_netns_open(const char *path, int *ret_fd, struct pr_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return pr_err(err, errno, "network namespace '%s'", path);
+        r = net_netns_check(fd, path, err);
+        if (r < 0)
+                return r;
         *ret_fd = PR_TAKE_FD(fd);
         return 0;
 }

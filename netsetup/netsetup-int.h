@@ -49,7 +49,10 @@ static inline void net_nl_cache_freep(struct nl_cache **c)
 #define _cleanup_nl_cache_ _cleanup_(net_nl_cache_freep)
 
 /* netns.c */
-/* Opens a network namespace file, checking that it is one. */
+/* Checks that fd is a network namespace and not the caller's own; what
+ * names it in messages. */
+int net_netns_check(int fd, const char *what, struct pr_error *err);
+/* Opens a network namespace file and checks it. */
 int net_netns_open(const char *path, int *ret_fd, struct pr_error *err);
 /* A NETLINK_ROUTE socket bound inside the namespace netns_fd: the calling
  * thread enters it only for socket(2) and returns, since a netlink socket

@@ -164,7 +164,7 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
         struct in_addr ip4;
         char ip_text[INET_ADDRSTRLEN];
         unsigned mtu;
-        int bridge, r;
+        int bridge, winner, r;
 
         r = net_ipam_open(root_dir, cfg, &ipam, err);
         if (r < 0)
@@ -178,7 +178,9 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
                 return r;
         (void)inet_ntop(AF_INET, &ip4, ip_text, sizeof(ip_text));
         r = net_veth_create(sk, ifname, pod->name, bridge, netns_fd, mtu, err);
-        *ret_raced = r == -EEXIST;
+        /* EEXIST is also eth0 already in the pod's namespace; only our
+         * veth name existing now means another attach won. */
+        *ret_raced = r == -EEXIST && net_link_index(sk, ifname, &winner, NULL) >= 0;
         if (r >= 0)
                 r = configure_pod(cfg, netns_fd, ip4, err);
         /* Rules a crashed earlier instance of this pod left behind would
@@ -211,10 +213,11 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
         net_host_ifname(pod->name, ifname);
         if (netns_fd < 0) {
                 r = net_netns_open(pod->netns_path, &own_fd, err);
-                if (r < 0)
-                        return pr_err_wrap(err, "pod '%s'", pod->name);
                 netns_fd = own_fd;
-        }
+        } else
+                r = net_netns_check(netns_fd, "(fd)", err);
+        if (r < 0)
+                return pr_err_wrap(err, "pod '%s'", pod->name);
         r = net_nl_open(&sk, err);
         if (r < 0)
                 return pr_err_wrap(err, "pod '%s'", pod->name);

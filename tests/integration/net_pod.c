@@ -308,3 +308,20 @@ Test(net_pod, detach_after_a_crash_needs_only_the_name)
         detach("web");
         net_assert_clean(&env);
 }
+
+Test(net_pod, the_hosts_namespace_or_a_taken_eth0_is_refused_cleanly)
+{
+        _cleanup_free_ char *a = net_env_netns(&env, "a");
+        struct net_pod pod = {.name = "web", .netns_path = "/proc/self/ns/net", .netns_fd = -1};
+        struct net_pod_result res;
+        struct pr_error err = {};
+
+        cr_assert_eq(net_pod_attach(&env.cfg, env.root, &pod, &res, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "is the host's own"), "%s", err.msg);
+        cr_assert_eq(net_sh("nsenter --net=%s ip link add eth0 type veth peer name other", a), 0);
+        pod.netns_path = a;
+        cr_assert_eq(net_pod_attach(&env.cfg, env.root, &pod, &res, &err), -EEXIST);
+        cr_assert(strstr(err.msg, "create veth"), "%s", err.msg);
+        /* Undone: the lease, the bridge and the table are gone again. */
+        net_assert_clean(&env);
+}
