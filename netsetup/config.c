@@ -217,8 +217,8 @@ static void set_defaults(struct net_config *cfg)
 {
         *cfg = (struct net_config){0};
         (void)snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", NET_DEFAULT_BRIDGE);
-        (void)inet_pton(AF_INET, "10.90.0.0", &cfg->subnet);
-        cfg->prefix = 16;
+        /* A constant that always parses. */
+        (void)parse_cidr(AF_INET, NET_DEFAULT_SUBNET, &cfg->subnet, &cfg->prefix);
 }
 
 /* Gateways left out are the subnet's first address; given ones must be
@@ -298,11 +298,8 @@ int net_config_load(const char *root_dir, struct net_config *ret, struct pr_erro
                 path = local;
         else if (access(NET_CONFIG_PATH, F_OK) == 0)
                 path = NET_CONFIG_PATH;
-        if (!path) {
-                set_defaults(ret);
-                ret->gateway.s_addr = htonl(ntohl(ret->subnet.s_addr) + 1);
-                return 0;
-        }
+        if (!path)
+                return net_config_parse("", NULL, ret, err);
         r = pr_read_file(path, CONFIG_MAX_BYTES, &text, NULL, err);
         if (r < 0)
                 return pr_err_wrap(err, "network configuration");

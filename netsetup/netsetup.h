@@ -13,10 +13,11 @@
  *   struct net_pod pod = { .name = "web", .netns_path = "/run/netns/podrun-web",
  *                          .netns_fd = -1, .ports = ports, .n_ports = n };
  *
- *   r = net_config_load(root_dir, &cfg, err);          // podrun up
- *   r = net_pod_attach(&cfg, root_dir, &pod, &res, err); // after the infra exists
- *   ... res.ip4 is the pod IP ...
- *   r = net_pod_detach(&cfg, root_dir, "web", err);     // podrun down, also after a crash
+ *   r = net_config_load(root_dir, &cfg, err);
+ *   r = net_pod_attach(&cfg, root_dir, &pod, &res, err);   (podrun up, once the infra
+ *                                                            holds the namespace)
+ *   ... res.ip4 is the pod IP, res.host_ifname the veth to record ...
+ *   r = net_pod_detach(&cfg, root_dir, "web", err);        (podrun down, also after a crash)
  *   net_config_done(&cfg);
  *
  * Detach needs nothing but the pod name: the host veth name is derived from
@@ -122,7 +123,12 @@ struct net_pod_result {
  * creates the bridge when missing, creates the veth pair with its peer inside
  * the pod's namespace as eth0, addresses and routes, lo up, IP forwarding on,
  * the masquerade table, and the hostPort DNAT rules. On failure what this call
- * made is undone. A hostPort held by another pod is -EADDRINUSE. */
+ * made is undone. Errors: -EINVAL (usage flag set) for a bad pod name or
+ * hostPort; -EINVAL for a namespace file that is not one, or is the caller's
+ * own; -EEXIST when the subnet overlaps a host route, or when the pod is
+ * already attached (its veth exists: detach first, e.g. after a crash);
+ * -EADDRINUSE for a hostPort held by another pod; -ENOSPC when no address
+ * is free. res is set only on success. */
 int net_pod_attach(const struct net_config *cfg, const char *root_dir, const struct net_pod *pod,
                    struct net_pod_result *ret, struct pr_error *err);
 
