@@ -28,8 +28,8 @@
 #define MAX_ETC_FILE (4u << 20)
 
 static const char *const mount_type_table[_PLAN_MOUNT_TYPE_MAX] = {
-        [PLAN_MOUNT_BIND] = "bind",
-        [PLAN_MOUNT_TMPFS] = "tmpfs",
+    [PLAN_MOUNT_BIND] = "bind",
+    [PLAN_MOUNT_TMPFS] = "tmpfs",
 };
 
 const char *plan_mount_type_to_string(enum plan_mount_type t)
@@ -56,15 +56,15 @@ char *plan_expand(const char *in, const char *(*lookup)(void *userdata, const ch
         size_t cap = strlen(in) + 1, len = 0;
         char *out = pr_malloc(cap);
 
-#define APPEND(p, n)                                                                                \
-        do {                                                                                        \
-                size_t _n = (n);                                                                    \
-                if (len + _n + 1 > cap) {                                                           \
-                        cap = (len + _n + 1) * 2;                                                   \
-                        out = pr_realloc(out, cap);                                                 \
-                }                                                                                   \
-                memcpy(out + len, (p), _n);                                                         \
-                len += _n;                                                                          \
+#define APPEND(p, n)                                                                               \
+        do {                                                                                       \
+                size_t _n = (n);                                                                   \
+                if (len + _n + 1 > cap) {                                                          \
+                        cap = (len + _n + 1) * 2;                                                  \
+                        out = pr_realloc(out, cap);                                                \
+                }                                                                                  \
+                memcpy(out + len, (p), _n);                                                        \
+                len += _n;                                                                         \
         } while (0)
 
         for (const char *p = in; *p; p++) {
@@ -276,8 +276,7 @@ static int resource_value(const struct spec_container *c, const char *resource,
                 limit = &r->limits.ephemeral_storage, request = &r->requests.ephemeral_storage;
                 node = INT64_MAX;
         } else {
-                return pr_err_msg(err, EINVAL, "resourceFieldRef '%s' is not supported",
-                                  resource);
+                return pr_err_msg(err, EINVAL, "resourceFieldRef '%s' is not supported", resource);
         }
         q = is_limit ? limit : (request->set ? request : limit);
         if (q->set)
@@ -312,14 +311,13 @@ static int env_from_value(struct env_ctx *x, const struct spec_env *e, char **re
                 return 0;
         case SPEC_ENV_FIELD_REF:
                 *late = field_is_late(e->field_ref.field_path);
-                return field_ref_value(x->plan, x->spec, x->node_name, e->field_ref.field_path,
-                                       ret, err);
+                return field_ref_value(x->plan, x->spec, x->node_name, e->field_ref.field_path, ret,
+                                       err);
         case SPEC_ENV_RESOURCE_FIELD_REF:
                 target = x->pc->spec;
-                if (e->resource_field_ref.container_name &&
-                    *e->resource_field_ref.container_name) {
-                        target = spec_pod_find_container(x->spec,
-                                                         e->resource_field_ref.container_name);
+                if (e->resource_field_ref.container_name && *e->resource_field_ref.container_name) {
+                        target =
+                            spec_pod_find_container(x->spec, e->resource_field_ref.container_name);
                         if (!target)
                                 return pr_err_msg(err, EINVAL, "no container '%s'",
                                                   e->resource_field_ref.container_name);
@@ -408,11 +406,9 @@ static int build_argv(struct env_ctx *x, const struct image *img, struct pr_erro
                 tail = c->args ? c->args : img->config.cmd;
         }
         for (size_t i = 0; head && head[i]; i++)
-                pr_strv_push_take(&x->pc->argv,
-                                  plan_expand(head[i], env_scope_lookup, &x->scope));
+                pr_strv_push_take(&x->pc->argv, plan_expand(head[i], env_scope_lookup, &x->scope));
         for (size_t i = 0; tail && tail[i]; i++)
-                pr_strv_push_take(&x->pc->argv,
-                                  plan_expand(tail[i], env_scope_lookup, &x->scope));
+                pr_strv_push_take(&x->pc->argv, plan_expand(tail[i], env_scope_lookup, &x->scope));
         if (pr_strv_len(x->pc->argv) == 0 || !*x->pc->argv[0])
                 return pr_err_msg(err, EINVAL,
                                   "nothing to run: no command in the manifest and no "
@@ -428,8 +424,8 @@ static int build_argv(struct env_ctx *x, const struct image *img, struct pr_erro
 static int read_in_root(const char *rootfs, const char *path, char **ret, struct pr_error *err)
 {
         struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+            .flags = O_RDONLY | O_CLOEXEC,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
         _cleanup_close_ int root = -1, fd = -1;
         _cleanup_free_ char *proc = NULL;
@@ -527,8 +523,7 @@ static void add_group(struct plan_container *pc, gid_t g)
 }
 
 /* The groups that list user as a member, as containerd's WithAdditionalGIDs. */
-static void add_member_groups(struct plan_container *pc, const char *group_data,
-                              const char *user)
+static void add_member_groups(struct plan_container *pc, const char *group_data, const char *user)
 {
         for (const char *line = group_data; line && *line;) {
                 const char *end = strchr(line, '\n');
@@ -573,8 +568,8 @@ static int resolve_image_user(struct plan_container *pc, const struct image *img
         if (*user) {
                 pw = etc_find(u->passwd, is_numeric(user) ? 2 : 0, user);
                 if (!pw && !is_numeric(user))
-                        return pr_err_msg(err, ENOENT, "user '%s' not found in image '%s'",
-                                          user, img->ref);
+                        return pr_err_msg(err, ENOENT, "user '%s' not found in image '%s'", user,
+                                          img->ref);
                 pc->uid = is_numeric(user) ? to_id(user) : to_id(pw[2]);
                 if (pw && pr_strv_len(pw) > 3)
                         pc->gid = to_id(pw[3]);
@@ -589,9 +584,8 @@ static int resolve_image_user(struct plan_container *pc, const struct image *img
                 } else {
                         gr = etc_find(u->group, 0, group);
                         if (!gr || pr_strv_len(gr) < 3)
-                                return pr_err_msg(err, ENOENT,
-                                                  "group '%s' not found in image '%s'", group,
-                                                  img->ref);
+                                return pr_err_msg(err, ENOENT, "group '%s' not found in image '%s'",
+                                                  group, img->ref);
                         pc->gid = to_id(gr[2]);
                 }
         }
@@ -605,9 +599,9 @@ static int build_user(struct plan_container *pc, const struct spec_pod *spec,
         const struct spec_pod_security *ps = &spec->security_context;
         struct spec_opt_i64 run_as_user = cs->run_as_user.set ? cs->run_as_user : ps->run_as_user;
         struct spec_opt_i64 run_as_group =
-                cs->run_as_group.set ? cs->run_as_group : ps->run_as_group;
+            cs->run_as_group.set ? cs->run_as_group : ps->run_as_group;
         struct spec_opt_bool non_root =
-                cs->run_as_non_root.set ? cs->run_as_non_root : ps->run_as_non_root;
+            cs->run_as_non_root.set ? cs->run_as_non_root : ps->run_as_non_root;
         _cleanup_(user_ctx_done) struct user_ctx u = {};
         int r;
 
@@ -692,8 +686,8 @@ static char *format_map(const struct spec_map *m)
 }
 
 static int downward_content(const struct pod_plan *plan, const struct spec_pod *spec,
-                            const char *node_name, const struct spec_downward_item *it,
-                            char **ret, struct pr_error *err)
+                            const char *node_name, const struct spec_downward_item *it, char **ret,
+                            struct pr_error *err)
 {
         const struct spec_container *c;
 
@@ -707,8 +701,7 @@ static int downward_content(const struct pod_plan *plan, const struct spec_pod *
                         return 0;
                 }
                 if (field_is_late(it->field_path))
-                        return pr_err_msg(err, EINVAL,
-                                          "fieldRef '%s' is not supported in a volume",
+                        return pr_err_msg(err, EINVAL, "fieldRef '%s' is not supported in a volume",
                                           it->field_path);
                 return field_ref_value(plan, spec, node_name, it->field_path, ret, err);
         }
@@ -768,10 +761,9 @@ static int build_projected(struct pod_plan *plan, const struct spec_pod *spec,
                 case SPEC_PROJECTION_CONFIG_MAP:
                 case SPEC_PROJECTION_SECRET:
                         if (!p->object.optional)
-                                return object_source_error(p->type == SPEC_PROJECTION_SECRET
-                                                                   ? "secret"
-                                                                   : "configMap",
-                                                           &p->object, err);
+                                return object_source_error(
+                                    p->type == SPEC_PROJECTION_SECRET ? "secret" : "configMap",
+                                    &p->object, err);
                         break;
                 case SPEC_PROJECTION_DOWNWARD_API:
                         r = add_downward_items(plan, spec, node_name, v, p->downward_items,
@@ -814,9 +806,9 @@ static int build_volume(struct pod_plan *plan, const struct spec_pod *spec, cons
         case SPEC_VOLUME_CONFIG_MAP:
         case SPEC_VOLUME_SECRET:
                 if (!sv->object.optional)
-                        return object_source_error(
-                                sv->type == SPEC_VOLUME_SECRET ? "secret" : "configMap",
-                                &sv->object, err);
+                        return object_source_error(sv->type == SPEC_VOLUME_SECRET ? "secret"
+                                                                                  : "configMap",
+                                                   &sv->object, err);
                 /* An optional object that does not exist mounts empty. */
                 v->path = pr_asprintf("%s/volumes/%s", plan->run_dir, sv->name);
                 return 0;
@@ -887,8 +879,7 @@ static int build_mounts(struct env_ctx *x, struct pr_error *err)
 
 /* ---- containers ----------------------------------------------------- */
 
-static void init_container_paths(struct pod_plan *plan, struct plan_container *pc,
-                                 const char *name)
+static void init_container_paths(struct pod_plan *plan, struct plan_container *pc, const char *name)
 {
         pc->name = pr_strdup(name);
         pc->dir = pr_asprintf("%s/containers/%s", plan->run_dir, name);
@@ -928,8 +919,8 @@ static int build_container_from_image(struct env_ctx *x, const struct image *img
                 return r;
         pc->working_dir = pr_strdup(c->working_dir && *c->working_dir ? c->working_dir
                                     : img->config.working_dir && *img->config.working_dir
-                                            ? img->config.working_dir
-                                            : "/");
+                                        ? img->config.working_dir
+                                        : "/");
         r = build_user(pc, x->spec, img, err);
         if (r < 0)
                 return r;
@@ -955,7 +946,7 @@ static int build_container(struct pod_plan *plan, const struct spec_pod *spec,
 {
         struct plan_container *pc;
         _cleanup_(free_imagep) struct image *img = NULL;
-        struct env_ctx x = { .plan = plan, .spec = spec, .node_name = node_name };
+        struct env_ctx x = {.plan = plan, .spec = spec, .node_name = node_name};
         int r;
 
         pc = pr_array_grow(&plan->containers, &plan->n_containers, sizeof(*pc));
@@ -993,16 +984,14 @@ static char *new_uuid(void)
         return PR_TAKE_PTR(data);
 }
 
-static void init_pod_paths(struct pod_plan *plan, const char *name,
-                           const struct plan_options *opts)
+static void init_pod_paths(struct pod_plan *plan, const char *name, const struct plan_options *opts)
 {
         plan->name = pr_strdup(name);
         plan->run_dir = pr_asprintf("%s/pods/%s", opts->run_dir, name);
         plan->root_dir = pr_asprintf("%s/pods/%s", opts->root_dir, name);
         plan->state_path = pr_asprintf("%s/state.json", plan->run_dir);
-        plan->netns_path = pr_asprintf("%s/podrun-%s", opts->netns_dir ? opts->netns_dir
-                                                                       : "/run/netns",
-                                       name);
+        plan->netns_path =
+            pr_asprintf("%s/podrun-%s", opts->netns_dir ? opts->netns_dir : "/run/netns", name);
         plan->hosts_path = pr_asprintf("%s/etc/hosts", plan->run_dir);
         plan->hostname_path = pr_asprintf("%s/etc/hostname", plan->run_dir);
         plan->resolv_path = pr_asprintf("%s/etc/resolv.conf", plan->run_dir);
@@ -1024,7 +1013,7 @@ static void init_pod(struct pod_plan *plan, const struct spec_pod *spec,
                                          spec->subdomain, plan->namespace);
         plan->restart_policy = spec->restart_policy;
         plan->grace_period_usec =
-                (uint64_t)spec->termination_grace_period_seconds * PR_USEC_PER_SEC;
+            (uint64_t)spec->termination_grace_period_seconds * PR_USEC_PER_SEC;
         plan->share_pid = spec->share_process_namespace;
         plan->host_network = spec->host_network;
         plan->host_pid = spec->host_pid;
@@ -1032,29 +1021,26 @@ static void init_pod(struct pod_plan *plan, const struct spec_pod *spec,
 }
 
 static int build_all(struct pod_plan *plan, const struct spec_pod *spec,
-                     const struct plan_options *opts, const char *node_name,
-                     struct pr_error *err)
+                     const struct plan_options *opts, const char *node_name, struct pr_error *err)
 {
         int r;
 
         for (size_t i = 0; i < spec->n_volumes; i++) {
-                struct plan_volume *v =
-                        pr_array_grow(&plan->volumes, &plan->n_volumes, sizeof(*v));
+                struct plan_volume *v = pr_array_grow(&plan->volumes, &plan->n_volumes, sizeof(*v));
 
                 r = build_volume(plan, spec, node_name, &spec->volumes[i], v, err);
                 if (r < 0)
                         return pr_err_wrap(err, "volume '%s'", spec->volumes[i].name);
         }
         for (size_t i = 0; i < spec->n_init_containers; i++) {
-                r = build_container(plan, spec, opts, node_name, &spec->init_containers[i],
-                                    true, err);
+                r = build_container(plan, spec, opts, node_name, &spec->init_containers[i], true,
+                                    err);
                 if (r < 0)
                         return r;
         }
         plan->n_init = spec->n_init_containers;
         for (size_t i = 0; i < spec->n_containers; i++) {
-                r = build_container(plan, spec, opts, node_name, &spec->containers[i], false,
-                                    err);
+                r = build_container(plan, spec, opts, node_name, &spec->containers[i], false, err);
                 if (r < 0)
                         return r;
         }
@@ -1063,8 +1049,8 @@ static int build_all(struct pod_plan *plan, const struct spec_pod *spec,
         return 0;
 }
 
-int plan_build(const struct spec_pod *spec, const struct plan_options *opts,
-               struct pod_plan **ret, struct pr_error *err)
+int plan_build(const struct spec_pod *spec, const struct plan_options *opts, struct pod_plan **ret,
+               struct pr_error *err)
 {
         _cleanup_(plan_freep) struct pod_plan *plan = NULL;
         char host[256] = "";
@@ -1099,8 +1085,8 @@ int plan_build_skeleton(const char *name, char *const *names, const bool *init,
                 struct plan_container *pc;
 
                 if (strchr(names[i], '/') || names[i][0] == '.' || !*names[i])
-                        return pr_err_msg(err, EINVAL, "pod '%s': bad container name '%s'",
-                                          name, names[i]);
+                        return pr_err_msg(err, EINVAL, "pod '%s': bad container name '%s'", name,
+                                          names[i]);
                 pc = pr_array_grow(&plan->containers, &plan->n_containers, sizeof(*pc));
                 pc->index = i;
                 pc->init = init && init[i];
@@ -1125,8 +1111,8 @@ static void replace_late(struct plan_container *pc, size_t idx, const char *pod_
         if (!path)
                 return;
         free(pc->env[idx]);
-        pc->env[idx] = pr_asprintf("%s=%s", name,
-                                   pr_startswith(path, "status.host") ? host_ip : pod_ip);
+        pc->env[idx] =
+            pr_asprintf("%s=%s", name, pr_startswith(path, "status.host") ? host_ip : pod_ip);
 }
 
 void plan_set_pod_ip(struct pod_plan *plan, const char *pod_ip, const char *host_ip)
@@ -1313,15 +1299,16 @@ char *plan_to_json(const struct pod_plan *plan)
                                json_str(spec_restart_policy_to_string(plan->restart_policy)));
         json_object_object_add(o, "gracePeriodUsec",
                                json_object_new_int64((int64_t)plan->grace_period_usec));
-        json_object_object_add(o, "shareProcessNamespace", json_object_new_boolean(plan->share_pid));
+        json_object_object_add(o, "shareProcessNamespace",
+                               json_object_new_boolean(plan->share_pid));
         for (size_t i = 0; i < plan->n_volumes; i++)
                 json_object_array_add(vs, volume_to_json(&plan->volumes[i]));
         json_object_object_add(o, "volumes", vs);
         for (size_t i = 0; i < plan->n_containers; i++)
                 json_object_array_add(cs, container_to_json(&plan->containers[i]));
         json_object_object_add(o, "containers", cs);
-        text = pr_strdup(json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        text = pr_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return text;
 }

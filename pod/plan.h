@@ -30,14 +30,14 @@ enum plan_mount_type plan_mount_type_from_string(const char *s);
  * so that no symlink in the volume can lead outside it. */
 struct plan_mount {
         enum plan_mount_type type;
-        char *volume;        /* volume name */
-        char *source;        /* host path of the volume */
-        char *sub_path;      /* relative, already expanded; NULL for none */
-        char *target;        /* absolute path inside the container */
+        char *volume;   /* volume name */
+        char *source;   /* host path of the volume */
+        char *sub_path; /* relative, already expanded; NULL for none */
+        char *target;   /* absolute path inside the container */
         bool read_only;
         uint64_t size_bytes; /* tmpfs sizeLimit, 0 for the default */
         enum spec_host_path_type host_path_type;
-        bool host_path;      /* the source belongs to the host, not to podrun */
+        bool host_path; /* the source belongs to the host, not to podrun */
 };
 
 /* A file podrun writes into a volume before any container starts
@@ -68,9 +68,9 @@ struct plan_container {
         enum spec_restart_policy restart_policy; /* effective */
         char *image_ref;                         /* normalised */
         char *image_id;
-        char *image_rootfs;                      /* read-only lower layer */
-        char **argv;                             /* entrypoint/cmd resolved and $(VAR)-expanded */
-        char **env;                              /* "NAME=value", see plan.c for the order */
+        char *image_rootfs; /* read-only lower layer */
+        char **argv;        /* entrypoint/cmd resolved and $(VAR)-expanded */
+        char **env;         /* "NAME=value", see plan.c for the order */
         char *working_dir;
         uid_t uid;
         gid_t gid;
@@ -136,8 +136,8 @@ struct plan_options {
 };
 
 /* Everything for one pod; the images are resolved in root_dir's store. */
-int plan_build(const struct spec_pod *spec, const struct plan_options *opts,
-               struct pod_plan **ret, struct pr_error *err);
+int plan_build(const struct spec_pod *spec, const struct plan_options *opts, struct pod_plan **ret,
+               struct pr_error *err);
 
 /* A plan holding only the paths of a pod and its containers, enough for
  * ctr_cleanup() and infra_cleanup() when the manifest is gone (down after a

@@ -23,31 +23,31 @@
 #include "pod/base/fs.h"
 #include "pod/base/util.h"
 
-#define DEFINE_TABLE(name, type, max, invalid, ...)                                                 \
-        static const char *const name##_table[max] = { __VA_ARGS__ };                               \
-        const char *name##_to_string(type v)                                                        \
-        {                                                                                           \
-                if ((int)v < 0 || (int)v >= (int)(max))                                             \
-                        return NULL;                                                                \
-                return name##_table[v];                                                             \
-        }                                                                                           \
-        type name##_from_string(const char *s)                                                      \
-        {                                                                                           \
-                for (int i = 0; i < (int)(max); i++)                                                \
-                        if (pr_streq(name##_table[i], s))                                           \
-                                return (type)i;                                                     \
-                return invalid;                                                                     \
+#define DEFINE_TABLE(name, type, max, invalid, ...)                                                \
+        static const char *const name##_table[max] = {__VA_ARGS__};                                \
+        const char *name##_to_string(type v)                                                       \
+        {                                                                                          \
+                if ((int)v < 0 || (int)v >= (int)(max))                                            \
+                        return NULL;                                                               \
+                return name##_table[v];                                                            \
+        }                                                                                          \
+        type name##_from_string(const char *s)                                                     \
+        {                                                                                          \
+                for (int i = 0; i < (int)(max); i++)                                               \
+                        if (pr_streq(name##_table[i], s))                                          \
+                                return (type)i;                                                    \
+                return invalid;                                                                    \
         }
 
-DEFINE_TABLE(state_phase, enum state_phase, _STATE_PHASE_MAX, _STATE_PHASE_INVALID,
-             [STATE_PHASE_PENDING] = "Pending", [STATE_PHASE_RUNNING] = "Running",
-             [STATE_PHASE_SUCCEEDED] = "Succeeded", [STATE_PHASE_FAILED] = "Failed",
-             [STATE_PHASE_UNKNOWN] = "Unknown")
+DEFINE_TABLE(state_phase, enum state_phase, _STATE_PHASE_MAX,
+             _STATE_PHASE_INVALID, [STATE_PHASE_PENDING] = "Pending",
+             [STATE_PHASE_RUNNING] = "Running", [STATE_PHASE_SUCCEEDED] = "Succeeded",
+             [STATE_PHASE_FAILED] = "Failed", [STATE_PHASE_UNKNOWN] = "Unknown")
 DEFINE_TABLE(state_ctr_state, enum state_ctr_state, _STATE_CTR_STATE_MAX,
              _STATE_CTR_STATE_INVALID, [STATE_CTR_WAITING] = "waiting",
              [STATE_CTR_RUNNING] = "running", [STATE_CTR_TERMINATED] = "terminated")
-DEFINE_TABLE(state_cond, enum state_cond, _STATE_COND_MAX, _STATE_COND_INVALID,
-             [STATE_COND_POD_SCHEDULED] = "PodScheduled",
+DEFINE_TABLE(state_cond, enum state_cond, _STATE_COND_MAX,
+             _STATE_COND_INVALID, [STATE_COND_POD_SCHEDULED] = "PodScheduled",
              [STATE_COND_READY_TO_START] = "PodReadyToStartContainers",
              [STATE_COND_INITIALIZED] = "Initialized",
              [STATE_COND_CONTAINERS_READY] = "ContainersReady", [STATE_COND_READY] = "Ready")
@@ -146,11 +146,10 @@ static json_object *container_to_json(const struct state_container *c)
         json_object_object_add(o, "sidecar", json_object_new_boolean(c->sidecar));
         json_object_object_add(o, "image", jstr(c->image));
         json_object_object_add(o, "imageID", jstr(c->image_id));
-        json_object_object_add(o, "pid", p ? json_object_get(json_object_object_get(p, "pid"))
-                                           : NULL);
+        json_object_object_add(o, "pid",
+                               p ? json_object_get(json_object_object_get(p, "pid")) : NULL);
         json_object_object_add(o, "start_time",
-                               p ? json_object_get(json_object_object_get(p, "start_time"))
-                                 : NULL);
+                               p ? json_object_get(json_object_object_get(p, "start_time")) : NULL);
         json_object_put(p);
         add_instance(o, &c->cur);
         json_object_object_add(o, "restartCount", json_object_new_int((int)c->restart_count));
@@ -220,8 +219,8 @@ char *state_to_json(const struct pod_state *st)
                 json_object_array_add(rs, r);
         }
         json_object_object_add(o, "resources", rs);
-        text = pr_strdup(json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        text = pr_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return text;
 }
@@ -247,8 +246,10 @@ int state_parse_time(const char *s, uint64_t *ret_usec)
         int64_t secs;
         const char *p;
 
-        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                         &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+        if (!s ||
+            sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+            n != 19)
                 return -EINVAL;
         p = s + n;
         if (*p == '.') {
@@ -304,8 +305,8 @@ static bool gbool(json_object *o, const char *key)
 {
         json_object *v;
 
-        return json_object_object_get_ex(o, key, &v) &&
-               json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_boolean) &&
+               json_object_get_boolean(v);
 }
 
 static uint64_t gtime(json_object *o, const char *key)
@@ -433,8 +434,8 @@ static int read_arrays(json_object *o, struct pod_state *st, struct pr_error *er
         if (json_object_object_get_ex(o, "containers", &a) &&
             json_object_is_type(a, json_type_array))
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
-                        struct state_container *c = pr_array_grow(
-                                &st->containers, &st->n_containers, sizeof(*c));
+                        struct state_container *c =
+                            pr_array_grow(&st->containers, &st->n_containers, sizeof(*c));
                         r = read_container(json_object_array_get_idx(a, i), c, err);
                         if (r < 0)
                                 return r;
@@ -544,8 +545,7 @@ char *state_path(const char *run_dir, const char *name)
 
 /* One attempt: open, lock, and check that the locked inode is still the
  * one linked at path; 1 means "try again". */
-static int lock_once(const char *path, bool create, bool wait, int *ret_fd,
-                     struct pr_error *err)
+static int lock_once(const char *path, bool create, bool wait, int *ret_fd, struct pr_error *err)
 {
         _cleanup_close_ int fd = -1;
         struct stat a, b;

@@ -66,8 +66,8 @@ struct state_instance {
         char *message;
         bool has_exit;
         int exit_code;
-        int signal; /* 0 unless killed by a signal */
-        uint64_t started_usec;  /* CLOCK_REALTIME; 0 unset */
+        int signal;            /* 0 unless killed by a signal */
+        uint64_t started_usec; /* CLOCK_REALTIME; 0 unset */
         uint64_t finished_usec;
 };
 
@@ -106,7 +106,7 @@ struct pod_state {
         char *namespace;
         char *uid;
         char *manifest;
-        char *run_dir;    /* the --run-dir and --root the pod was started with */
+        char *run_dir; /* the --run-dir and --root the pod was started with */
         char *root_dir;
         char *netns_dir;
         uint64_t created_usec;
@@ -119,8 +119,8 @@ struct pod_state {
         char *message;
         char *pod_ip;
         char *host_ip;
-        bool terminating;      /* the termination sequence has begun */
-        bool finished;         /* the supervisor ended on purpose: nothing runs */
+        bool terminating;       /* the termination sequence has begun */
+        bool finished;          /* the supervisor ended on purpose: nothing runs */
         uint64_t deletion_usec; /* when termination began */
         struct state_condition conditions[_STATE_COND_MAX];
         size_t n_containers;

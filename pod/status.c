@@ -134,10 +134,10 @@ bool status_update_conditions(struct pod_state *st, uint64_t now_usec)
 
         ready = !terminal && !st->terminating && all_ready(st);
         changed |= set_cond(st, STATE_COND_POD_SCHEDULED, true, now_usec);
-        changed |= set_cond(st, STATE_COND_READY_TO_START, st->infra.pid > 0 && !st->finished,
-                            now_usec);
-        changed |= set_cond(st, STATE_COND_INITIALIZED, init.pending == 0 && init.failed == 0,
-                            now_usec);
+        changed |=
+            set_cond(st, STATE_COND_READY_TO_START, st->infra.pid > 0 && !st->finished, now_usec);
+        changed |=
+            set_cond(st, STATE_COND_INITIALIZED, init.pending == 0 && init.failed == 0, now_usec);
         changed |= set_cond(st, STATE_COND_CONTAINERS_READY, ready, now_usec);
         changed |= set_cond(st, STATE_COND_READY, ready, now_usec);
         return changed;
@@ -389,13 +389,14 @@ static json_object *container_status_json(const struct pod_state *st,
         json_object *o = json_object_new_object();
         _cleanup_free_ char *id = container_id(st, c, c->restart_count);
         _cleanup_free_ char *last_id =
-                container_id(st, c, c->restart_count ? c->restart_count - 1 : 0);
+            container_id(st, c, c->restart_count ? c->restart_count - 1 : 0);
         bool has_process = c->cur.state != STATE_CTR_WAITING;
 
         json_object_object_add(o, "name", jstr(c->name));
         json_object_object_add(o, "state", instance_json(&c->cur, id));
-        json_object_object_add(o, "lastState", c->has_last ? instance_json(&c->last, last_id)
-                                                           : json_object_new_object());
+        json_object_object_add(o, "lastState",
+                               c->has_last ? instance_json(&c->last, last_id)
+                                           : json_object_new_object());
         json_object_object_add(o, "ready", json_object_new_boolean(c->ready));
         json_object_object_add(o, "restartCount", json_object_new_int((int)c->restart_count));
         json_object_object_add(o, "image", jstr(c->image ? c->image : ""));
@@ -454,8 +455,8 @@ char *status_pod_status_json(const struct pod_state *st)
                                       container_status_json(st, &st->containers[i]));
         json_object_object_add(o, "initContainerStatuses", init);
         json_object_object_add(o, "containerStatuses", apps);
-        text = pr_strdup(json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        text = pr_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return text;
 }

@@ -181,7 +181,7 @@ static struct pod_state *state_from_plan(const struct pod_plan *plan,
         for (size_t i = 0; i < plan->n_containers; i++) {
                 const struct plan_container *pc = &plan->containers[i];
                 struct state_container *c =
-                        pr_array_grow(&st->containers, &st->n_containers, sizeof(*c));
+                    pr_array_grow(&st->containers, &st->n_containers, sizeof(*c));
 
                 c->name = pr_strdup(pc->name);
                 c->init = pc->init;
@@ -189,8 +189,8 @@ static struct pod_state *state_from_plan(const struct pod_plan *plan,
                 c->image = pr_strdup(pc->image_ref ? pc->image_ref : "");
                 c->image_id = pr_strdup(pc->image_id ? pc->image_id : "");
                 c->log_dir = pr_strdup(pc->log_dir);
-                set_waiting(c, pc->init || plan->n_init == 0 ? "ContainerCreating"
-                                                               : "PodInitializing",
+                set_waiting(c,
+                            pc->init || plan->n_init == 0 ? "ContainerCreating" : "PodInitializing",
                             NULL);
         }
         return st;
@@ -231,8 +231,7 @@ static void inst_close(struct sup_inst *inst)
         close_poll(inst, &inst->err_poll, &inst->err_open);
         if (inst->log) {
                 if (logs_writer_flush(inst->log, &err) < 0)
-                        pr_log_warn("container '%s': %s; ignoring", inst->ctr->pc->name,
-                                    err.msg);
+                        pr_log_warn("container '%s': %s; ignoring", inst->ctr->pc->name, err.msg);
                 inst->log = logs_writer_free(inst->log);
         }
         if (--inst->closing == 0) {
@@ -249,8 +248,7 @@ static void emit(struct sup_inst *inst, enum logs_stream s, const char *buf, siz
         struct pr_error err = {};
 
         if (inst->log && logs_writer_write(inst->log, s, buf, n, &err) < 0)
-                pr_log_warn("container '%s': %s; dropping output", inst->ctr->pc->name,
-                            err.msg);
+                pr_log_warn("container '%s': %s; dropping output", inst->ctr->pc->name, err.msg);
         if (sup->opts->on_output)
                 sup->opts->on_output(sup->opts->userdata, inst->ctr->pc->name, s, buf, n);
 }
@@ -411,8 +409,7 @@ static void after_exit(struct sup_ctr *ctr, int exit_code)
                         /* A failed init container under Never fails the pod. */
                         if (!sup->ready_sent)
                                 fail_start(sup, pr_asprintf("init container '%s' failed: %s",
-                                                            pc->name,
-                                                            ctr_state(ctr)->cur.reason));
+                                                            pc->name, ctr_state(ctr)->cur.reason));
                         stop_pod(sup, SUP_FAILED, !sup->opts->keep_completed);
                 }
                 return;
@@ -452,14 +449,14 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
         struct supervisor *sup = ctr->sup;
         struct state_container *c = ctr_state(ctr);
         struct state_instance term = {
-                .state = STATE_CTR_TERMINATED,
-                .reason = pr_strdup(reason),
-                .message = message ? pr_strdup(message) : NULL,
-                .has_exit = true,
-                .exit_code = exit_code,
-                .signal = sig,
-                .started_usec = started_usec,
-                .finished_usec = pr_now_real_usec(),
+            .state = STATE_CTR_TERMINATED,
+            .reason = pr_strdup(reason),
+            .message = message ? pr_strdup(message) : NULL,
+            .has_exit = true,
+            .exit_code = exit_code,
+            .signal = sig,
+            .started_usec = started_usec,
+            .finished_usec = pr_now_real_usec(),
         };
         _cleanup_free_ char *msg = NULL;
         uint64_t delay;
@@ -550,8 +547,8 @@ static void on_exit_poll(uv_poll_t *p, int status, int events)
 
 /* ---- starting ------------------------------------------------------- */
 
-static int poll_fd(struct supervisor *sup, struct sup_inst *inst, uv_poll_t *p, bool *open,
-                   int fd, uv_poll_cb cb)
+static int poll_fd(struct supervisor *sup, struct sup_inst *inst, uv_poll_t *p, bool *open, int fd,
+                   uv_poll_cb cb)
 {
         int r;
 
@@ -569,8 +566,7 @@ static int watch_inst(struct supervisor *sup, struct sup_inst *inst)
 {
         int r;
 
-        r = poll_fd(sup, inst, &inst->exit_poll, &inst->exit_open, inst->proc.pidfd,
-                    on_exit_poll);
+        r = poll_fd(sup, inst, &inst->exit_poll, &inst->exit_open, inst->proc.pidfd, on_exit_poll);
         if (r >= 0)
                 r = poll_fd(sup, inst, &inst->start_poll, &inst->start_open,
                             inst->proc.start_error_fd, on_start_pipe);
@@ -586,7 +582,7 @@ static int watch_inst(struct supervisor *sup, struct sup_inst *inst)
 static int spawn(struct sup_ctr *ctr, struct sup_inst *inst, struct pr_error *err)
 {
         struct supervisor *sup = ctr->sup;
-        struct ctr_spawn_opts so = { .security = ctr->sec };
+        struct ctr_spawn_opts so = {.security = ctr->sec};
         int r;
 
         if (!ctr->sec) {
@@ -618,9 +614,12 @@ static void ctr_start(struct sup_ctr *ctr)
         int r;
 
         inst->ctr = ctr;
-        inst->proc = (struct ctr_process){ .pid = 0, .pidfd = -1, .stdout_fd = -1,
-                                           .stderr_fd = -1, .stdin_fd = -1,
-                                           .start_error_fd = -1 };
+        inst->proc = (struct ctr_process){.pid = 0,
+                                          .pidfd = -1,
+                                          .stdout_fd = -1,
+                                          .stderr_fd = -1,
+                                          .stdin_fd = -1,
+                                          .start_error_fd = -1};
         r = spawn(ctr, inst, &err);
         if (r < 0) {
                 /* Nothing ran: record it as containerd reports a task that
@@ -632,8 +631,7 @@ static void ctr_start(struct sup_ctr *ctr)
                 return;
         }
         ctr->inst = inst;
-        c->proc = (struct state_proc){ .pid = inst->proc.pid,
-                                       .start_time = inst->proc.start_time };
+        c->proc = (struct state_proc){.pid = inst->proc.pid, .start_time = inst->proc.start_time};
         c->cur.state = STATE_CTR_RUNNING;
         set_str(&c->cur.reason, NULL);
         set_str(&c->cur.message, NULL);
@@ -658,9 +656,8 @@ static void start_next(struct supervisor *sup)
         sup->stage = STAGE_RUNNING;
         for (size_t i = sup->plan->n_init; i < sup->plan->n_containers; i++)
                 set_waiting(&sup->st->containers[i], "ContainerCreating", NULL);
-        for (size_t i = sup->plan->n_init; i < sup->plan->n_containers && sup->stage ==
-                                                                        STAGE_RUNNING;
-             i++)
+        for (size_t i = sup->plan->n_init;
+             i < sup->plan->n_containers && sup->stage == STAGE_RUNNING; i++)
                 ctr_start(&sup->ctrs[i]);
 }
 
@@ -714,8 +711,8 @@ static void check_stop_progress(struct supervisor *sup)
                 sup->stage = STAGE_STOP_SIDECARS;
                 if (group_alive(sup, true)) {
                         uint64_t left = sup->grace_expired
-                                                ? MIN_SIDECAR_GRACE_USEC
-                                                : uv_timer_get_due_in(&sup->grace_timer) * 1000;
+                                            ? MIN_SIDECAR_GRACE_USEC
+                                            : uv_timer_get_due_in(&sup->grace_timer) * 1000;
                         if (left < MIN_SIDECAR_GRACE_USEC)
                                 left = MIN_SIDECAR_GRACE_USEC;
                         sup->grace_expired = false;
@@ -748,8 +745,7 @@ static void stop_pod(struct supervisor *sup, enum sup_result result, bool remove
                         c->done = true;
         }
         save(sup);
-        uv_timer_start(&sup->grace_timer, on_grace_timer, sup->plan->grace_period_usec / 1000,
-                       0);
+        uv_timer_start(&sup->grace_timer, on_grace_timer, sup->plan->grace_period_usec / 1000, 0);
         signal_group(sup, false, sup->plan->grace_period_usec == 0);
         check_stop_progress(sup);
 }
@@ -914,30 +910,6 @@ static void finish(struct supervisor *sup)
 
 /* ---- setup ---------------------------------------------------------- */
 
-static int write_volume_files(struct supervisor *sup, struct pr_error *err)
-{
-        for (size_t i = 0; i < sup->plan->n_volumes; i++) {
-                const struct plan_volume *v = &sup->plan->volumes[i];
-
-                for (size_t j = 0; j < v->n_files; j++) {
-                        _cleanup_free_ char *path = pr_asprintf("%s/%s", v->path,
-                                                                v->files[j].path);
-                        _cleanup_free_ char *dir = pr_strdup(path);
-                        int r;
-
-                        *strrchr(dir, '/') = '\0';
-                        r = pr_mkdir_p(dir, 0755, err);
-                        if (r >= 0)
-                                r = pr_write_file_atomic(path, v->files[j].content,
-                                                         strlen(v->files[j].content),
-                                                         v->files[j].mode & 07777, err);
-                        if (r < 0)
-                                return pr_err_wrap(err, "volume '%s'", v->name);
-                }
-        }
-        return 0;
-}
-
 static int init_handles(struct supervisor *sup)
 {
         int r;
@@ -973,8 +945,8 @@ static int start_infra(struct supervisor *sup, struct pr_error *err)
         if (r < 0)
                 return r;
         sup->infra_alive = true;
-        sup->st->infra = (struct state_proc){ .pid = sup->infra.pid,
-                                              .start_time = sup->infra.start_time };
+        sup->st->infra =
+            (struct state_proc){.pid = sup->infra.pid, .start_time = sup->infra.start_time};
         state_add_resource(sup->st, "infra", "pause");
         state_add_resource(sup->st, "netns", sup->plan->netns_path);
         save(sup);
@@ -986,7 +958,7 @@ static int start_infra(struct supervisor *sup, struct pr_error *err)
         r = uv_poll_start(&sup->infra_poll, UV_READABLE, on_infra_poll);
         if (r < 0)
                 return pr_err(err, -r, "watch the infra process");
-        return write_volume_files(sup, err);
+        return 0;
 }
 
 static void sup_free(struct supervisor *sup)
@@ -1084,7 +1056,7 @@ static int wait_proc_gone(const struct state_proc *p, uint64_t timeout_usec)
                 return errno == ESRCH ? 0 : -errno;
         if (!state_proc_alive(p))
                 return 0;
-        pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+        pfd = (struct pollfd){.fd = fd, .events = POLLIN};
         for (;;) {
                 uint64_t now = pr_now_mono_usec();
                 int r;
@@ -1106,17 +1078,16 @@ static void kill_and_wait(const struct state_proc *p, const char *what, const ch
         if (state_proc_kill(p, SIGKILL) < 0)
                 return;
         if (wait_proc_gone(p, 5 * PR_USEC_PER_SEC) < 0)
-                pr_log_warn("pod '%s': %s (pid %d) did not die; ignoring", pod, what,
-                            (int)p->pid);
+                pr_log_warn("pod '%s': %s (pid %d) did not die; ignoring", pod, what, (int)p->pid);
 }
 
 static int skeleton_from_state(const struct pod_state *st, const char *run_dir,
                                const char *root_dir, struct pod_plan **ret, struct pr_error *err)
 {
         struct plan_options opts = {
-                .run_dir = st->run_dir ? st->run_dir : run_dir,
-                .root_dir = st->root_dir ? st->root_dir : root_dir,
-                .netns_dir = st->netns_dir,
+            .run_dir = st->run_dir ? st->run_dir : run_dir,
+            .root_dir = st->root_dir ? st->root_dir : root_dir,
+            .netns_dir = st->netns_dir,
         };
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ bool *init = pr_calloc(st->n_containers + 1, sizeof(bool));
@@ -1181,23 +1152,42 @@ bool sup_pod_exists(const char *run_dir, const char *name)
         return lstat(pod_dir, &s) == 0 && S_ISDIR(s.st_mode);
 }
 
-int sup_down(const char *run_dir, const char *root_dir, const char *name, uint64_t timeout_usec,
-             struct pr_error *err)
+/* Without a run dir there is no state: what can be known from the name
+ * alone is the netns file and the pod's files under root. */
+static int teardown_leftovers(const char *run_dir, const char *root_dir, const char *netns_dir,
+                              const char *name, struct pr_error *err)
 {
-        _cleanup_free_ char *path = state_path(run_dir, name);
-        _cleanup_free_ char *leftover = pr_asprintf("%s/pods/%s", root_dir, name);
-        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct plan_options opts = {
+            .run_dir = run_dir, .root_dir = root_dir, .netns_dir = netns_dir};
+        _cleanup_(plan_freep) struct pod_plan *plan = NULL;
         struct pr_error ignored = {};
         struct stat s;
+        int r;
+
+        r = plan_build_skeleton(name, NULL, NULL, &opts, &plan, err);
+        if (r < 0)
+                return r;
+        if (lstat(plan->root_dir, &s) < 0 && lstat(plan->netns_path, &s) < 0)
+                return pr_err_msg(err, ENOENT, "pod '%s' not found", name);
+        if (infra_cleanup(plan, &ignored) < 0)
+                pr_log_warn("pod '%s': %s; ignoring", name, ignored.msg);
+        r = pr_rm_rf(plan->root_dir, err);
+        if (r >= 0 && sup_pod_exists(run_dir, name))
+                r = pr_rm_rf(plan->run_dir, err);
+        return r;
+}
+
+int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, const char *name,
+             uint64_t timeout_usec, struct pr_error *err)
+{
+        _cleanup_free_ char *path = state_path(run_dir, name);
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct pr_error ignored = {};
 
         if (!name || !*name || strchr(name, '/') || name[0] == '.')
                 return pr_err_usage(err, "'%s' is not a valid pod name", name ? name : "");
-        if (!sup_pod_exists(run_dir, name)) {
-                /* The run dir is gone (a reboot): only files under root remain. */
-                if (lstat(leftover, &s) < 0)
-                        return pr_err_msg(err, ENOENT, "pod '%s' not found", name);
-                return pr_rm_rf(leftover, err);
-        }
+        if (!sup_pod_exists(run_dir, name))
+                return teardown_leftovers(run_dir, root_dir, netns_dir, name, err);
         if (state_read(path, &st, &ignored) >= 0 && state_proc_alive(&st->supervisor)) {
                 if (state_proc_kill(&st->supervisor, SIGTERM) == 0 &&
                     wait_proc_gone(&st->supervisor, timeout_usec) == -ETIMEDOUT) {

@@ -22,10 +22,10 @@ enum sup_result {
 };
 
 struct sup_options {
-        const char *pause_path;     /* podrun-pause */
-        const char *manifest;       /* recorded in the state file */
-        const char *run_dir;        /* --run-dir, --root and the netns dir, recorded so */
-        const char *root_dir;       /* `down` can rebuild the paths after a crash */
+        const char *pause_path; /* podrun-pause */
+        const char *manifest;   /* recorded in the state file */
+        const char *run_dir;    /* --run-dir, --root and the netns dir, recorded so */
+        const char *root_dir;   /* `down` can rebuild the paths after a crash */
         const char *netns_dir;
         uint64_t backoff_base_usec; /* 0: kubelet's 10 s */
         /* Once the pod completes (Succeeded or Failed) keep its state file
@@ -56,10 +56,11 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
  * whatever is left is torn down from the state file: container processes
  * (checked by start time), writable layers, the infra's mounts and netns,
  * logs and volumes, the run dir. A pod whose run dir vanished (a reboot)
- * but whose files remain under root_dir is cleaned too. Idempotent;
+ * but whose files remain under root_dir (or whose netns file remains in
+ * netns_dir, NULL for /run/netns) is cleaned too. Idempotent;
  * -ENOENT naming the pod when nothing of it exists. */
-int sup_down(const char *run_dir, const char *root_dir, const char *name, uint64_t timeout_usec,
-             struct pr_error *err);
+int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, const char *name,
+             uint64_t timeout_usec, struct pr_error *err);
 
 /* Whether anything of the pod exists under run_dir (a state dir). */
 bool sup_pod_exists(const char *run_dir, const char *name);

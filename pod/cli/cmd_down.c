@@ -19,13 +19,13 @@
 #define DOWN_TIMEOUT_USEC (300 * PR_USEC_PER_SEC)
 
 static const char down_help[] =
-        "Options:\n"
-        "  -f, --file FILE   take down every pod the manifest describes\n"
-        "  -h, --help        show this help\n\n"
-        "Sends the pod's supervisor SIGTERM and waits while it runs the termination\n"
-        "sequence (stop signal, terminationGracePeriodSeconds, SIGKILL; apps, then\n"
-        "sidecars, then the infra). A supervisor that is gone is replaced by a teardown\n"
-        "from the state file.\n";
+    "Options:\n"
+    "  -f, --file FILE   take down every pod the manifest describes\n"
+    "  -h, --help        show this help\n\n"
+    "Sends the pod's supervisor SIGTERM and waits while it runs the termination\n"
+    "sequence (stop signal, terminationGracePeriodSeconds, SIGKILL; apps, then\n"
+    "sidecars, then the infra). A supervisor that is gone is replaced by a teardown\n"
+    "from the state file.\n";
 
 static void free_spec_filep(struct spec_file **f)
 {
@@ -50,9 +50,9 @@ static int names_from_file(const char *path, char ***ret, struct pr_error *err)
 int cmd_down(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "file", required_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"file", required_argument, NULL, 'f'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         _cleanup_strv_free_ char **names = NULL;
         const char *file = NULL;
@@ -85,7 +85,8 @@ int cmd_down(int argc, char **argv, struct pr_error *err)
         /* Every pod is attempted; the first failure is the one reported. */
         for (size_t i = 0; names && names[i]; i++) {
                 struct pr_error e = {};
-                int q = sup_down(arg_run_dir, arg_root_dir, names[i], DOWN_TIMEOUT_USEC, &e);
+                int q = sup_down(arg_run_dir, arg_root_dir, getenv("PODRUN_NETNS_DIR"), names[i],
+                                 DOWN_TIMEOUT_USEC, &e);
 
                 if (q < 0 && r >= 0) {
                         r = q;

@@ -13,18 +13,18 @@
 #include "pod/supervisor.h"
 
 static const char inspect_help[] =
-        "Prints phase, conditions, hostIP, podIP(s), startTime, initContainerStatuses and\n"
-        "containerStatuses (state, lastState, ready, restartCount, image, imageID,\n"
-        "containerID podrun://<pod>/<container>/<restart>, started) as kubectl get -o json\n"
-        "shows .status.\n\n"
-        "Options:\n"
-        "  -h, --help   show this help\n";
+    "Prints phase, conditions, hostIP, podIP(s), startTime, initContainerStatuses and\n"
+    "containerStatuses (state, lastState, ready, restartCount, image, imageID,\n"
+    "containerID podrun://<pod>/<container>/<restart>, started) as kubectl get -o json\n"
+    "shows .status.\n\n"
+    "Options:\n"
+    "  -h, --help   show this help\n";
 
 int cmd_inspect(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         _cleanup_(state_freep) struct pod_state *st = NULL;
         _cleanup_free_ char *text = NULL;

@@ -33,8 +33,8 @@ static void print_container(const struct state_container *c)
 {
         _cleanup_free_ char *word = status_container_word(c);
 
-        printf("  %s%-20s %-40s restarts %u\n", c->init ? (c->sidecar ? "+" : "*") : " ",
-               c->name, word, c->restart_count);
+        printf("  %s%-20s %-40s restarts %u\n", c->init ? (c->sidecar ? "+" : "*") : " ", c->name,
+               word, c->restart_count);
         if (c->cur.message && *c->cur.message)
                 printf("      %s\n", c->cur.message);
 }
@@ -48,8 +48,8 @@ static void print_row(const struct pod_state *st, uint64_t now)
         status_ready_count(st, &r, &t);
         (void)snprintf(ready, sizeof(ready), "%u/%u", r, t);
         status_human_duration(now > st->created_usec ? now - st->created_usec : 0, age);
-        printf("%-24s %-7s %-24s %-8u %-7s %s\n", st->name, ready, status, status_restarts(st),
-               age, st->pod_ip ? st->pod_ip : "<none>");
+        printf("%-24s %-7s %-24s %-8u %-7s %s\n", st->name, ready, status, status_restarts(st), age,
+               st->pod_ip ? st->pod_ip : "<none>");
         for (size_t i = 0; i < st->n_containers; i++)
                 print_container(&st->containers[i]);
 }
@@ -68,11 +68,10 @@ static json_object *row_json(const struct pod_state *st, uint64_t now)
         json_object_object_add(o, "phase",
                                json_object_new_string(state_phase_to_string(st->phase)));
         json_object_object_add(o, "restarts", json_object_new_int((int)status_restarts(st)));
-        json_object_object_add(o, "ageSeconds",
-                               json_object_new_int64((int64_t)(now > st->created_usec
-                                                                       ? now - st->created_usec
-                                                                       : 0) /
-                                                     (int64_t)PR_USEC_PER_SEC));
+        json_object_object_add(
+            o, "ageSeconds",
+            json_object_new_int64((int64_t)(now > st->created_usec ? now - st->created_usec : 0) /
+                                  (int64_t)PR_USEC_PER_SEC));
         json_object_object_add(o, "ip", st->pod_ip ? json_object_new_string(st->pod_ip) : NULL);
         for (size_t i = 0; i < st->n_containers; i++) {
                 const struct state_container *c = &st->containers[i];
@@ -82,13 +81,11 @@ static json_object *row_json(const struct pod_state *st, uint64_t now)
                 json_object_object_add(j, "init", json_object_new_boolean(c->init));
                 json_object_object_add(j, "sidecar", json_object_new_boolean(c->sidecar));
                 json_object_object_add(
-                        j, "state", json_object_new_string(state_ctr_state_to_string(c->cur.state)));
-                json_object_object_add(j, "reason", c->cur.reason
-                                                            ? json_object_new_string(c->cur.reason)
-                                                            : NULL);
-                json_object_object_add(j, "exitCode", c->cur.has_exit
-                                                              ? json_object_new_int(c->cur.exit_code)
-                                                              : NULL);
+                    j, "state", json_object_new_string(state_ctr_state_to_string(c->cur.state)));
+                json_object_object_add(
+                    j, "reason", c->cur.reason ? json_object_new_string(c->cur.reason) : NULL);
+                json_object_object_add(
+                    j, "exitCode", c->cur.has_exit ? json_object_new_int(c->cur.exit_code) : NULL);
                 json_object_object_add(j, "restartCount",
                                        json_object_new_int((int)c->restart_count));
                 json_object_object_add(j, "ready", json_object_new_boolean(c->ready));
@@ -102,10 +99,10 @@ int cmd_ps(int argc, char **argv, struct pr_error *err)
 {
         enum { OPT_JSON = 0x100 };
         static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"all", no_argument, NULL, 'a'},
+            {"json", no_argument, NULL, OPT_JSON},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         _cleanup_strv_free_ char **names = NULL;
         bool all = false, json = false;
@@ -125,8 +122,7 @@ int cmd_ps(int argc, char **argv, struct pr_error *err)
                         cli_print_usage("ps", ps_help);
                         return 0;
                 default:
-                        return cli_usage_error(err, "ps", "unknown option '%s'",
-                                               argv[optind - 1]);
+                        return cli_usage_error(err, "ps", "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (optind != argc)
@@ -156,8 +152,8 @@ int cmd_ps(int argc, char **argv, struct pr_error *err)
                         print_row(st, now);
         }
         if (json) {
-                printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+                printf("%s\n", json_object_to_json_string_ext(
+                                   arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(arr);
         }
         return 0;

@@ -48,29 +48,29 @@ struct up_args {
 };
 
 static const char up_help[] =
-        "Options:\n"
-        "  -d, --detach              run the supervisor in the background; return once every\n"
-        "                            container is running, printing the pod's name\n"
-        "  --replace                 take down a pod of the same name first\n"
-        "  --backoff-base DURATION   first restart back-off (default 10s, kubelet's); the cap\n"
-        "                            (30x) and the reset (60x) scale with it, e.g. 100ms\n"
-        "  --netns-dir DIR           where the named network namespace goes (default\n"
-        "                            $PODRUN_NETNS_DIR, else /run/netns)\n"
-        "  -h, --help                show this help\n\n"
-        "In the foreground every container's output is shown as 'container | line' and\n"
-        "Ctrl-C stops the pod. Exit status: 0 when the pod Succeeded (or was stopped),\n"
-        "1 when it Failed or could not start, 2 for a bad manifest.\n";
+    "Options:\n"
+    "  -d, --detach              run the supervisor in the background; return once every\n"
+    "                            container is running, printing the pod's name\n"
+    "  --replace                 take down a pod of the same name first\n"
+    "  --backoff-base DURATION   first restart back-off (default 10s, kubelet's); the cap\n"
+    "                            (30x) and the reset (60x) scale with it, e.g. 100ms\n"
+    "  --netns-dir DIR           where the named network namespace goes (default\n"
+    "                            $PODRUN_NETNS_DIR, else /run/netns)\n"
+    "  -h, --help                show this help\n\n"
+    "In the foreground every container's output is shown as 'container | line' and\n"
+    "Ctrl-C stops the pod. Exit status: 0 when the pod Succeeded (or was stopped),\n"
+    "1 when it Failed or could not start, 2 for a bad manifest.\n";
 
 static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *err)
 {
         enum { OPT_REPLACE = 0x100, OPT_BACKOFF, OPT_NETNS };
         static const struct option options[] = {
-                { "detach", no_argument, NULL, 'd' },
-                { "replace", no_argument, NULL, OPT_REPLACE },
-                { "backoff-base", required_argument, NULL, OPT_BACKOFF },
-                { "netns-dir", required_argument, NULL, OPT_NETNS },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"detach", no_argument, NULL, 'd'},
+            {"replace", no_argument, NULL, OPT_REPLACE},
+            {"backoff-base", required_argument, NULL, OPT_BACKOFF},
+            {"netns-dir", required_argument, NULL, OPT_NETNS},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         int c;
 
@@ -86,8 +86,10 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
                 case OPT_BACKOFF:
                         if (pr_parse_duration(optarg, &a->backoff_base_usec) < 0 ||
                             a->backoff_base_usec == 0)
-                                return cli_usage_error(err, "up", "--backoff-base: bad duration "
-                                                                  "'%s'", optarg);
+                                return cli_usage_error(err, "up",
+                                                       "--backoff-base: bad duration "
+                                                       "'%s'",
+                                                       optarg);
                         break;
                 case OPT_NETNS:
                         a->netns_dir = optarg;
@@ -96,8 +98,7 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
                         cli_print_usage("up", up_help);
                         return 1;
                 default:
-                        return cli_usage_error(err, "up", "unknown option '%s'",
-                                               argv[optind - 1]);
+                        return cli_usage_error(err, "up", "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (a->netns_dir && a->netns_dir[0] != '/')
@@ -148,7 +149,8 @@ static int claim_name(const struct up_args *a, const char *name, struct pr_error
                 if (!a->replace || attempt > 0)
                         break;
                 pr_error_clear(err);
-                r = sup_down(arg_run_dir, arg_root_dir, name, REPLACE_TIMEOUT_USEC, err);
+                r = sup_down(arg_run_dir, arg_root_dir, a->netns_dir, name, REPLACE_TIMEOUT_USEC,
+                             err);
                 if (r < 0 && r != -ENOENT)
                         return pr_err_wrap(err, "--replace");
         }
@@ -178,7 +180,7 @@ struct fg_ctx {
 
 static void fg_print(struct fg_ctx *x, const struct fg_line *l, const char *text, size_t len)
 {
-        static const int colors[] = { 36, 33, 32, 35, 34, 31 };
+        static const int colors[] = {36, 33, 32, 35, 34, 31};
         size_t idx = (size_t)(l - x->lines) / 2;
 
         if (x->color)
@@ -188,8 +190,8 @@ static void fg_print(struct fg_ctx *x, const struct fg_line *l, const char *text
                 printf("%-*s | %.*s\n", (int)x->width, l->container, (int)len, text);
 }
 
-static void on_output(void *userdata, const char *container, enum logs_stream s,
-                      const char *data, size_t len)
+static void on_output(void *userdata, const char *container, enum logs_stream s, const char *data,
+                      size_t len)
 {
         struct fg_ctx *x = userdata;
         struct fg_line *l = NULL;
@@ -293,8 +295,8 @@ static void on_ready(void *userdata, int r, const struct pr_error *err)
         if (r >= 0)
                 (void)snprintf(msg, sizeof(msg), "ok");
         else
-                (void)snprintf(msg, sizeof(msg), "E%s", err && err->msg[0] ? err->msg
-                                                                           : strerror(-r));
+                (void)snprintf(msg, sizeof(msg), "E%s",
+                               err && err->msg[0] ? err->msg : strerror(-r));
         (void)write_all(*fd, msg, strlen(msg));
         (void)close(*fd);
         *fd = -1;
@@ -389,8 +391,8 @@ static int up_detached(const struct up_args *a, struct pod_plan *plan, int *lock
         (void)close(p[0]);
         if (r < 0 && sup_pod_exists(arg_run_dir, plan->name)) {
                 struct pr_error ignored = {};
-                (void)sup_down(arg_run_dir, arg_root_dir, plan->name, REPLACE_TIMEOUT_USEC,
-                               &ignored);
+                (void)sup_down(arg_run_dir, arg_root_dir, a->netns_dir, plan->name,
+                               REPLACE_TIMEOUT_USEC, &ignored);
         }
         return r;
 }
@@ -400,8 +402,8 @@ static int up_detached(const struct up_args *a, struct pod_plan *plan, int *lock
 static int up_one(const struct up_args *a, const struct spec_pod *spec, struct pr_error *err)
 {
         _cleanup_(plan_freep) struct pod_plan *plan = NULL;
-        struct plan_options po = { .root_dir = arg_root_dir, .run_dir = arg_run_dir,
-                                   .netns_dir = a->netns_dir };
+        struct plan_options po = {
+            .root_dir = arg_root_dir, .run_dir = arg_run_dir, .netns_dir = a->netns_dir};
         _cleanup_close_ int lock = -1;
         int r;
 
@@ -444,7 +446,7 @@ int cmd_up(int argc, char **argv, struct pr_error *err)
                 /* All or nothing: take down the pods of this file already up. */
                 for (size_t i = 0; i < started; i++) {
                         struct pr_error ignored = {};
-                        (void)sup_down(arg_run_dir, arg_root_dir, f->pods[i].name,
+                        (void)sup_down(arg_run_dir, arg_root_dir, a.netns_dir, f->pods[i].name,
                                        REPLACE_TIMEOUT_USEC, &ignored);
                 }
         return r == DETACHED_CHILD ? 0 : r;

@@ -23,8 +23,7 @@ static char *root_dir, *run_dir;
 static void write_file(const char *path, const char *text)
 {
         struct pr_error err = {};
-        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s", err.msg);
 }
 
 /* An image "app" with Entrypoint/Cmd/Env/User and its own passwd and group,
@@ -34,9 +33,9 @@ static void make_images(void)
 {
         struct pr_error err = {};
         struct image_config cfg = {};
-        _cleanup_free_ char *src = pr_asprintf("%s/src", tmp), *etc = NULL, *p = NULL,
-                            *g = NULL, *bare = NULL, *evil = NULL, *evil_etc = NULL,
-                            *link = NULL, *host = NULL;
+        _cleanup_free_ char *src = pr_asprintf("%s/src", tmp), *etc = NULL, *p = NULL, *g = NULL,
+                            *bare = NULL, *evil = NULL, *evil_etc = NULL, *link = NULL,
+                            *host = NULL;
 
         etc = pr_asprintf("%s/etc", src);
         cr_assert_eq(pr_mkdir_p(etc, 0755, &err), 0, "%s", err.msg);
@@ -115,8 +114,10 @@ static struct built build(const char *yaml)
 {
         struct built b = {};
         struct spec_diags diags = {};
-        struct plan_options opts = { .root_dir = root_dir, .run_dir = run_dir,
-                                     .netns_dir = "/tmp/netns-test", .node_name = "node1" };
+        struct plan_options opts = {.root_dir = root_dir,
+                                    .run_dir = run_dir,
+                                    .netns_dir = "/tmp/netns-test",
+                                    .node_name = "node1"};
         int r;
 
         r = spec_load_buffer("test.yaml", yaml, strlen(yaml), &b.file, &diags, &b.err);
@@ -130,9 +131,9 @@ static struct built build(const char *yaml)
         return b;
 }
 
-#define POD(spec)                                                                                   \
+#define POD(spec)                                                                                  \
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: team\n"                   \
-        "  labels:\n    app: web\n    tier: front\n"                                                    \
+        "  labels:\n    app: web\n    tier: front\n"                                               \
         "  annotations:\n    note: 'say \"hi\"'\nspec:\n" spec
 
 static const char *env_get(char **env, const char *name)
@@ -166,17 +167,17 @@ Test(plan, expand_as_kubernetes)
         static const struct {
                 const char *in, *out;
         } cases[] = {
-                { "$(A)", "alpha" },
-                { "x$(A)y", "xalphay" },
-                { "$$(A)", "$(A)" },
-                { "$$$(A)", "$alpha" },
-                { "$(UNKNOWN)", "$(UNKNOWN)" },
-                { "$(A", "$(A" },
-                { "$A", "$A" },
-                { "a$", "a$" },
-                { "$()", "$()" },
-                { "$(A)$(B)", "alphabeta" },
-                { "", "" },
+            {"$(A)", "alpha"},
+            {"x$(A)y", "xalphay"},
+            {"$$(A)", "$(A)"},
+            {"$$$(A)", "$alpha"},
+            {"$(UNKNOWN)", "$(UNKNOWN)"},
+            {"$(A", "$(A"},
+            {"$A", "$A"},
+            {"a$", "a$"},
+            {"$()", "$()"},
+            {"$(A)$(B)", "alphabeta"},
+            {"", ""},
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(cases); i++) {
@@ -200,13 +201,13 @@ Test(plan, signals)
 
 Test(plan, paths_and_order, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  initContainers:\n  - name: i1\n    image: app\n"
-                "  - name: side\n    image: app\n    restartPolicy: Always\n"
-                "  - name: i2\n    image: app\n"
-                "  containers:\n  - name: a\n    image: app\n  - name: b\n    image: app\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  initContainers:\n  - name: i1\n    image: app\n"
+                      "  - name: side\n    image: app\n    restartPolicy: Always\n"
+                      "  - name: i2\n    image: app\n"
+                      "  containers:\n  - name: a\n    image: app\n  - name: b\n    image: app\n"));
         const struct pod_plan *p = b.plan;
-        static const char *const order[] = { "i1", "side", "i2", "a", "b" };
+        static const char *const order[] = {"i1", "side", "i2", "a", "b"};
         _cleanup_free_ char *rd = NULL, *ro = NULL, *cd = NULL, *ld = NULL;
 
         cr_assert_eq(b.r, 0, "%s", b.err.msg);
@@ -242,11 +243,11 @@ Test(plan, paths_and_order, .init = setup, .fini = teardown)
 
 Test(plan, never_policy_and_hostname, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  restartPolicy: Never\n  hostname: h1\n  subdomain: sub\n"
-                "  terminationGracePeriodSeconds: 5\n"
-                "  initContainers:\n  - name: i1\n    image: app\n"
-                "  containers:\n  - name: a\n    image: app\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  restartPolicy: Never\n  hostname: h1\n  subdomain: sub\n"
+                      "  terminationGracePeriodSeconds: 5\n"
+                      "  initContainers:\n  - name: i1\n    image: app\n"
+                      "  containers:\n  - name: a\n    image: app\n"));
 
         cr_assert_eq(b.r, 0, "%s", b.err.msg);
         cr_assert_eq(b.plan->containers[0].restart_policy, SPEC_RESTART_NEVER);
@@ -258,8 +259,8 @@ Test(plan, never_policy_and_hostname, .init = setup, .fini = teardown)
 
 Test(plan, argv_semantics, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  containers:\n"
+        _cleanup_(built_done) struct built b = build(
+            POD("  containers:\n"
                 "  - name: image-only\n    image: app\n"
                 "  - name: args-only\n    image: app\n    args: [x, z]\n"
                 "  - name: command-only\n    image: app\n    command: [/bin/sh]\n"
@@ -293,7 +294,7 @@ Test(plan, argv_semantics, .init = setup, .fini = teardown)
 Test(plan, nothing_to_run_names_the_container, .init = setup, .fini = teardown)
 {
         _cleanup_(built_done) struct built b =
-                build(POD("  containers:\n  - name: idle\n    image: bare\n"));
+            build(POD("  containers:\n  - name: idle\n    image: bare\n"));
 
         cr_assert_eq(b.r, -EINVAL);
         cr_assert(strstr(b.err.msg, "pod 'web': container 'idle': nothing to run"), "%s",
@@ -304,7 +305,7 @@ Test(plan, nothing_to_run_names_the_container, .init = setup, .fini = teardown)
 Test(plan, missing_image_names_image_and_import, .init = setup, .fini = teardown)
 {
         _cleanup_(built_done) struct built b =
-                build(POD("  containers:\n  - name: app\n    image: nginx:1.25\n"));
+            build(POD("  containers:\n  - name: app\n    image: nginx:1.25\n"));
 
         cr_assert_lt(b.r, 0);
         cr_assert(strstr(b.err.msg, "container 'app'"), "%s", b.err.msg);
@@ -314,34 +315,34 @@ Test(plan, missing_image_names_image_and_import, .init = setup, .fini = teardown
 
 Test(plan, env_order_and_sources, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  containers:\n  - name: app\n    image: app\n"
-                "    resources:\n      limits:\n        memory: 64Mi\n        cpu: 250m\n"
-                "    env:\n"
-                "    - name: OVERRIDE\n      value: manifest\n"
-                "    - name: GREETING\n      value: 'hi $(OVERRIDE) $(FROM_IMAGE) $$(X)'\n"
-                "    - name: POD\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: metadata.name\n"
-                "    - name: NS\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: metadata.namespace\n"
-                "    - name: UID\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: metadata.uid\n"
-                "    - name: TIER\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: metadata.labels['tier']\n"
-                "    - name: NOTE\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: metadata.annotations['note']\n"
-                "    - name: NODE\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: spec.nodeName\n"
-                "    - name: IP\n      valueFrom:\n        fieldRef:\n"
-                "          fieldPath: status.podIP\n"
-                "    - name: MEM_MI\n      valueFrom:\n        resourceFieldRef:\n"
-                "          resource: limits.memory\n          divisor: 1Mi\n"
-                "    - name: CPU\n      valueFrom:\n        resourceFieldRef:\n"
-                "          resource: limits.cpu\n"
-                "    - name: CPU_M\n      valueFrom:\n        resourceFieldRef:\n"
-                "          resource: limits.cpu\n          divisor: 1m\n"
-                "    - name: OPT\n      valueFrom:\n        configMapKeyRef:\n"
-                "          name: cm\n          key: k\n          optional: true\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  containers:\n  - name: app\n    image: app\n"
+                      "    resources:\n      limits:\n        memory: 64Mi\n        cpu: 250m\n"
+                      "    env:\n"
+                      "    - name: OVERRIDE\n      value: manifest\n"
+                      "    - name: GREETING\n      value: 'hi $(OVERRIDE) $(FROM_IMAGE) $$(X)'\n"
+                      "    - name: POD\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: metadata.name\n"
+                      "    - name: NS\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: metadata.namespace\n"
+                      "    - name: UID\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: metadata.uid\n"
+                      "    - name: TIER\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: metadata.labels['tier']\n"
+                      "    - name: NOTE\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: metadata.annotations['note']\n"
+                      "    - name: NODE\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: spec.nodeName\n"
+                      "    - name: IP\n      valueFrom:\n        fieldRef:\n"
+                      "          fieldPath: status.podIP\n"
+                      "    - name: MEM_MI\n      valueFrom:\n        resourceFieldRef:\n"
+                      "          resource: limits.memory\n          divisor: 1Mi\n"
+                      "    - name: CPU\n      valueFrom:\n        resourceFieldRef:\n"
+                      "          resource: limits.cpu\n"
+                      "    - name: CPU_M\n      valueFrom:\n        resourceFieldRef:\n"
+                      "          resource: limits.cpu\n          divisor: 1m\n"
+                      "    - name: OPT\n      valueFrom:\n        configMapKeyRef:\n"
+                      "          name: cm\n          key: k\n          optional: true\n"));
         struct plan_container *c;
 
         cr_assert_eq(b.r, 0, "%s", b.err.msg);
@@ -371,10 +372,10 @@ Test(plan, env_order_and_sources, .init = setup, .fini = teardown)
 
 Test(plan, config_map_refs_need_optional, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  containers:\n  - name: app\n    image: app\n    env:\n"
-                "    - name: K\n      valueFrom:\n        secretKeyRef:\n"
-                "          name: creds\n          key: password\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  containers:\n  - name: app\n    image: app\n    env:\n"
+                      "    - name: K\n      valueFrom:\n        secretKeyRef:\n"
+                      "          name: creds\n          key: password\n"));
 
         cr_assert_eq(b.r, -EINVAL);
         cr_assert(strstr(b.err.msg, "container 'app': env 'K': secretKeyRef 'creds'"), "%s",
@@ -384,14 +385,14 @@ Test(plan, config_map_refs_need_optional, .init = setup, .fini = teardown)
 
 Test(plan, user_from_image_and_security_context, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  securityContext:\n    supplementalGroups: [5000]\n    fsGroup: 6000\n"
-                "  containers:\n"
-                "  - name: image-user\n    image: app\n"
-                "  - name: run-as\n    image: app\n"
-                "    securityContext:\n      runAsUser: 65534\n"
-                "  - name: run-as-group\n    image: app\n"
-                "    securityContext:\n      runAsUser: 4242\n      runAsGroup: 99\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  securityContext:\n    supplementalGroups: [5000]\n    fsGroup: 6000\n"
+                      "  containers:\n"
+                      "  - name: image-user\n    image: app\n"
+                      "  - name: run-as\n    image: app\n"
+                      "    securityContext:\n      runAsUser: 65534\n"
+                      "  - name: run-as-group\n    image: app\n"
+                      "    securityContext:\n      runAsUser: 4242\n      runAsGroup: 99\n"));
         struct plan_container *c;
         bool has_wheel = false, has_audio = false, has_5000 = false, has_6000 = false;
 
@@ -419,9 +420,9 @@ Test(plan, user_from_image_and_security_context, .init = setup, .fini = teardown
 
 Test(plan, run_as_non_root_refuses_root, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  containers:\n  - name: app\n    image: app\n"
-                "    securityContext:\n      runAsUser: 0\n      runAsNonRoot: true\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  containers:\n  - name: app\n    image: app\n"
+                      "    securityContext:\n      runAsUser: 0\n      runAsNonRoot: true\n"));
 
         cr_assert_lt(b.r, 0);
         cr_assert(strstr(b.err.msg, "container 'app'"), "%s", b.err.msg);
@@ -430,7 +431,7 @@ Test(plan, run_as_non_root_refuses_root, .init = setup, .fini = teardown)
 Test(plan, passwd_symlink_stays_in_the_image, .init = setup, .fini = teardown)
 {
         _cleanup_(built_done) struct built b =
-                build(POD("  containers:\n  - name: app\n    image: evil\n"));
+            build(POD("  containers:\n  - name: app\n    image: evil\n"));
 
         /* The host has a root entry; the image (seen from inside) has none. */
         cr_assert_eq(b.r, -ENOENT, "%s", b.err.msg);
@@ -439,8 +440,8 @@ Test(plan, passwd_symlink_stays_in_the_image, .init = setup, .fini = teardown)
 
 Test(plan, volumes_and_mounts, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  containers:\n  - name: app\n    image: app\n"
+        _cleanup_(built_done) struct built b = build(
+            POD("  containers:\n  - name: app\n    image: app\n"
                 "    env:\n    - name: SUB\n      value: data\n"
                 "    volumeMounts:\n"
                 "    - name: scratch\n      mountPath: /scratch\n"
@@ -488,13 +489,13 @@ Test(plan, volumes_and_mounts, .init = setup, .fini = teardown)
 
 Test(plan, config_map_volume_needs_optional, .init = setup, .fini = teardown)
 {
-        _cleanup_(built_done) struct built b = build(POD(
-                "  containers:\n  - name: app\n    image: app\n"
-                "  volumes:\n  - name: cfg\n    configMap:\n      name: settings\n"));
-        _cleanup_(built_done) struct built ok = build(POD(
-                "  containers:\n  - name: app\n    image: app\n"
-                "  volumes:\n  - name: cfg\n    configMap:\n      name: settings\n"
-                "      optional: true\n"));
+        _cleanup_(built_done) struct built b =
+            build(POD("  containers:\n  - name: app\n    image: app\n"
+                      "  volumes:\n  - name: cfg\n    configMap:\n      name: settings\n"));
+        _cleanup_(built_done) struct built ok =
+            build(POD("  containers:\n  - name: app\n    image: app\n"
+                      "  volumes:\n  - name: cfg\n    configMap:\n      name: settings\n"
+                      "      optional: true\n"));
 
         cr_assert_eq(b.r, -EINVAL);
         cr_assert(strstr(b.err.msg, "pod 'web': volume 'cfg': configMap 'settings'"), "%s",
@@ -505,12 +506,12 @@ Test(plan, config_map_volume_needs_optional, .init = setup, .fini = teardown)
 Test(plan, json_and_skeleton, .init = setup, .fini = teardown)
 {
         _cleanup_(built_done) struct built b =
-                build(POD("  containers:\n  - name: app\n    image: app\n"));
+            build(POD("  containers:\n  - name: app\n    image: app\n"));
         _cleanup_free_ char *text = NULL;
         _cleanup_(plan_freep) struct pod_plan *sk = NULL;
-        struct plan_options opts = { .root_dir = root_dir, .run_dir = run_dir };
-        char *names[] = { (char *)"i", (char *)"app", NULL };
-        bool init[] = { true, false };
+        struct plan_options opts = {.root_dir = root_dir, .run_dir = run_dir};
+        char *names[] = {(char *)"i", (char *)"app", NULL};
+        bool init[] = {true, false};
         struct pr_error err = {};
         json_object *o, *cs, *c0, *v;
 
@@ -526,8 +527,7 @@ Test(plan, json_and_skeleton, .init = setup, .fini = teardown)
         cr_assert_eq(json_object_get_int(v), 1000);
         json_object_put(o);
 
-        cr_assert_eq(plan_build_skeleton("web", names, init, &opts, &sk, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(plan_build_skeleton("web", names, init, &opts, &sk, &err), 0, "%s", err.msg);
         cr_assert_eq(sk->n_init, 1);
         cr_assert_str_eq(sk->containers[1].dir, b.plan->containers[0].dir);
         cr_assert_str_eq(sk->run_dir, b.plan->run_dir);

@@ -25,12 +25,12 @@ static struct pod_state *sample_state(void)
         st->phase = STATE_PHASE_RUNNING;
         st->pod_ip = pr_strdup("10.90.0.2");
         st->created_usec = UINT64_C(1796022211123456);
-        st->supervisor = (struct state_proc){ .pid = 1234, .start_time = 56789 };
-        st->conditions[STATE_COND_READY] = (struct state_condition){ true, 1796022212000000 };
+        st->supervisor = (struct state_proc){.pid = 1234, .start_time = 56789};
+        st->conditions[STATE_COND_READY] = (struct state_condition){true, 1796022212000000};
         c = pr_array_grow(&st->containers, &st->n_containers, sizeof(*c));
         c->name = pr_strdup("app");
         c->image = pr_strdup("docker.io/library/busybox:latest");
-        c->proc = (struct state_proc){ .pid = 1240, .start_time = 56800 };
+        c->proc = (struct state_proc){.pid = 1240, .start_time = 56800};
         c->cur.state = STATE_CTR_RUNNING;
         c->cur.started_usec = UINT64_C(1796022211500000);
         c->restart_count = 2;
@@ -90,9 +90,9 @@ Test(state, tolerant_of_missing_fields_strict_on_garbage)
         _cleanup_(state_freep) struct pod_state *st = NULL;
         struct pr_error err = {};
 
-        cr_assert_eq(state_from_json("{\"name\":\"x\",\"containers\":[{\"name\":\"a\"}]}", &st,
-                                     &err),
-                     0, "%s", err.msg);
+        cr_assert_eq(
+            state_from_json("{\"name\":\"x\",\"containers\":[{\"name\":\"a\"}]}", &st, &err), 0,
+            "%s", err.msg);
         cr_assert_eq(st->phase, STATE_PHASE_UNKNOWN);
         cr_assert_eq(st->containers[0].cur.state, STATE_CTR_WAITING);
         cr_assert_eq(st->supervisor.pid, 0);

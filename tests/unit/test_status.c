@@ -8,8 +8,8 @@
 
 TestSuite(status);
 
-static struct state_container *add(struct pod_state *st, const char *name, bool init,
-                                   bool sidecar, enum state_ctr_state s)
+static struct state_container *add(struct pod_state *st, const char *name, bool init, bool sidecar,
+                                   enum state_ctr_state s)
 {
         struct state_container *c = pr_array_grow(&st->containers, &st->n_containers, sizeof(*c));
 
@@ -192,7 +192,7 @@ Test(status, terminating_and_supervisor_lost)
 {
         _cleanup_(state_freep) struct pod_state *st = pod("Always");
         _cleanup_free_ char *w1 = NULL, *w2 = NULL, *c = NULL;
-        bool alive[1] = { false };
+        bool alive[1] = {false};
 
         add(st, "a", false, false, STATE_CTR_RUNNING);
         st->terminating = true;
@@ -212,7 +212,7 @@ Test(status, terminating_and_supervisor_lost)
 
 Test(status, container_words)
 {
-        struct state_container c = { .cur = { .state = STATE_CTR_RUNNING }, .ready = true };
+        struct state_container c = {.cur = {.state = STATE_CTR_RUNNING}, .ready = true};
         _cleanup_free_ char *a = NULL, *b = NULL, *d = NULL;
 
         a = status_container_word(&c);
@@ -221,8 +221,8 @@ Test(status, container_words)
         c.cur.reason = (char *)"CrashLoopBackOff";
         b = status_container_word(&c);
         cr_assert_str_eq(b, "waiting: CrashLoopBackOff");
-        c.cur = (struct state_instance){ .state = STATE_CTR_TERMINATED, .has_exit = true,
-                                         .exit_code = 143, .signal = 15 };
+        c.cur = (struct state_instance){
+            .state = STATE_CTR_TERMINATED, .has_exit = true, .exit_code = 143, .signal = 15};
         d = status_container_word(&c);
         cr_assert_str_eq(d, "terminated: Error (exit 143, signal 15)");
         cr_assert_str_eq(status_exit_reason(0), "Completed");
@@ -250,10 +250,9 @@ Test(status, human_duration_as_kubectl)
                 uint64_t sec;
                 const char *text;
         } cases[] = {
-                { 0, "0s" },       { 45, "45s" },          { 119, "119s" },
-                { 120, "2m" },     { 150, "2m30s" },       { 600, "10m" },
-                { 3 * 3600, "3h" }, { 3 * 3600 + 300, "3h5m" }, { 30 * 3600, "30h" },
-                { 50 * 3600, "2d2h" }, { 30 * 86400, "30d" }, { 800 * 86400, "2y70d" },
+            {0, "0s"},          {45, "45s"},         {119, "119s"},       {120, "2m"},
+            {150, "2m30s"},     {600, "10m"},        {3 * 3600, "3h"},    {3 * 3600 + 300, "3h5m"},
+            {30 * 3600, "30h"}, {50 * 3600, "2d2h"}, {30 * 86400, "30d"}, {800 * 86400, "2y70d"},
         };
         char buf[32];
 
@@ -294,8 +293,10 @@ Test(status, pod_status_json_shape)
         c->restart_count = 1;
         c->cur.started_usec = UINT64_C(1796022212000000);
         c->has_last = true;
-        c->last = (struct state_instance){ .state = STATE_CTR_TERMINATED, .has_exit = true,
-                                           .exit_code = 1, .reason = pr_strdup("Error") };
+        c->last = (struct state_instance){.state = STATE_CTR_TERMINATED,
+                                          .has_exit = true,
+                                          .exit_code = 1,
+                                          .reason = pr_strdup("Error")};
         st->phase = status_pod_phase(st);
         (void)status_update_conditions(st, UINT64_C(1796022213000000));
         text = status_pod_status_json(st);
@@ -304,16 +305,20 @@ Test(status, pod_status_json_shape)
         cr_assert_str_eq(json_object_get_string(jget(o, "phase")), "Running");
         cr_assert_str_eq(json_object_get_string(jget(o, "podIP")), "10.90.0.3");
         cr_assert_str_eq(json_object_get_string(jget(o, "podIPs.0.ip")), "10.90.0.3");
-        cr_assert_str_eq(json_object_get_string(jget(o, "startTime")), "2026-11-30T07:03:31.000000000Z");
+        cr_assert_str_eq(json_object_get_string(jget(o, "startTime")),
+                         "2026-11-30T07:03:31.000000000Z");
         cr_assert_str_eq(json_object_get_string(jget(o, "conditions.0.type")), "PodScheduled");
         cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.type")), "Ready");
         cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.status")), "True");
         cr_assert_not_null(jget(o, "conditions.4.lastTransitionTime"));
         cr_assert_str_eq(json_object_get_string(jget(o, "initContainerStatuses.0.name")), "init");
-        cr_assert_eq(json_object_get_int(jget(o, "initContainerStatuses.0.state.terminated.exitCode")), 0);
+        cr_assert_eq(
+            json_object_get_int(jget(o, "initContainerStatuses.0.state.terminated.exitCode")), 0);
         cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.name")), "app");
         cr_assert_not_null(jget(o, "containerStatuses.0.state.running.startedAt"));
-        cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.lastState.terminated.reason")), "Error");
+        cr_assert_str_eq(
+            json_object_get_string(jget(o, "containerStatuses.0.lastState.terminated.reason")),
+            "Error");
         cr_assert_eq(json_object_get_int(jget(o, "containerStatuses.0.restartCount")), 1);
         cr_assert_str_eq(json_object_get_string(jget(o, "containerStatuses.0.containerID")),
                          "podrun://web/app/1");

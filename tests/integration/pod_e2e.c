@@ -1,0 +1,355 @@
+/* End to end through the real `podrun` binary: up -d, ps, inspect, down,
+ * start errors, names in use, --replace, a killed supervisor and a vanished
+ * run dir. Each test runs in a mount and network namespace of its own (made
+ * in .init), with its own --root, --run-dir and netns dir under /tmp, and
+ * leaves nothing behind. Runs as root; skips otherwise. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pod/base/error.h"
+#include "pod/base/fs.h"
+#include "pod/base/util.h"
+#include "pod/state.h"
+
+static char tmp[64];
+static char *podrun, *root_dir, *run_dir, *netns_dir;
+
+struct out {
+        int status;
+        char *text;
+};
+
+static void out_done(struct out *o)
+{
+        free(o->text);
+}
+
+/* Runs podrun with the test's dirs; stdout and stderr together. */
+static struct out podrun_run(const char *fmt, ...)
+{
+        struct out o = {};
+        _cleanup_free_ char *args = NULL, *cmd = NULL;
+        size_t len = 0, cap = 4096;
+        va_list ap;
+        FILE *f;
+        int n, st;
+
+        va_start(ap, fmt);
+        n = vasprintf(&args, fmt, ap);
+        va_end(ap);
+        cr_assert_geq(n, 0);
+        cmd = pr_asprintf("PODRUN_NETNS_DIR=%s %s --root %s --run-dir %s %s 2>&1", netns_dir,
+                          podrun, root_dir, run_dir, args);
+        f = popen(cmd, "r");
+        cr_assert_not_null(f);
+        o.text = pr_malloc(cap);
+        while ((n = (int)fread(o.text + len, 1, cap - len - 1, f)) > 0) {
+                len += (size_t)n;
+                if (cap - len < 2)
+                        o.text = pr_realloc(o.text, cap *= 2);
+        }
+        o.text[len] = '\0';
+        st = pclose(f);
+        o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return o;
+}
+
+static char *path_in(const char *fmt, const char *name)
+{
+        _cleanup_free_ char *rel = pr_asprintf(fmt, name);
+        return pr_asprintf("%s/%s", tmp, rel);
+}
+
+static char *write_manifest(const char *name, const char *text)
+{
+        char *path = path_in("%s.yaml", name);
+        struct pr_error err = {};
+
+        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s", err.msg);
+        return path;
+}
+
+static void setup(void)
+{
+        const char *build = getenv("PODRUN_BUILD_DIR"), *src = getenv("PODRUN_SOURCE_DIR");
+        _cleanup_free_ char *import = NULL;
+        struct pr_error err = {};
+
+        if (geteuid() != 0)
+                cr_skip_test("needs root");
+        if (!build || !src)
+                cr_skip_test("PODRUN_BUILD_DIR and PODRUN_SOURCE_DIR are not set");
+        if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+                cr_skip_test("unshare: %s", strerror(errno));
+        cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+        snprintf(tmp, sizeof(tmp), "/tmp/podrun-e2e-XXXXXX");
+        cr_assert_not_null(mkdtemp(tmp));
+        podrun = pr_asprintf("%s/pod/cli/podrun", build);
+        root_dir = pr_asprintf("%s/root", tmp);
+        run_dir = pr_asprintf("%s/run", tmp);
+        netns_dir = pr_asprintf("%s/netns", tmp);
+        cr_assert_eq(pr_mkdir_p(run_dir, 0755, &err), 0);
+        import = pr_asprintf("%s/.ci/busybox-image %s %s >/dev/null", src, podrun, root_dir);
+        cr_assert_eq(system(import), 0, "importing the busybox image failed");
+}
+
+/* Whatever a failed test left: pods taken down, then the directory. */
+static void teardown(void)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        struct pr_error err = {};
+
+        if (!run_dir)
+                return;
+        if (state_list(run_dir, &names, &err) >= 0)
+                for (size_t i = 0; names[i]; i++) {
+                        struct out o = podrun_run("down %s", names[i]);
+                        out_done(&o);
+                }
+        (void)pr_rm_rf(tmp, &err);
+        free(podrun);
+        free(root_dir);
+        free(run_dir);
+        free(netns_dir);
+}
+
+TestSuite(pod_e2e, .init = setup, .fini = teardown, .timeout = 60);
+
+static struct pod_state *read_state(const char *name)
+{
+        _cleanup_free_ char *path = state_path(run_dir, name);
+        struct pod_state *st = NULL;
+        struct pr_error err = {};
+
+        cr_assert_eq(state_read(path, &st, &err), 0, "%s", err.msg);
+        return st;
+}
+
+static bool mounts_mention(const char *what)
+{
+        _cleanup_free_ char *data = NULL;
+        struct pr_error err = {};
+
+        cr_assert_eq(pr_read_file("/proc/self/mountinfo", 1 << 22, &data, NULL, &err), 0);
+        return strstr(data, what) != NULL;
+}
+
+/* After down: no state, no mount under our dirs, and no recorded process. */
+static void assert_clean(const char *name, const struct pod_state *st)
+{
+        _cleanup_free_ char *pod_dir = state_pod_dir(run_dir, name);
+        _cleanup_free_ char *logs = pr_asprintf("%s/pods/%s", root_dir, name);
+        _cleanup_free_ char *netns = pr_asprintf("%s/podrun-%s", netns_dir, name);
+
+        cr_assert_eq(access(pod_dir, F_OK), -1, "'%s' is left", pod_dir);
+        cr_assert_eq(access(logs, F_OK), -1, "'%s' is left", logs);
+        cr_assert_eq(access(netns, F_OK), -1, "'%s' is left", netns);
+        cr_assert_not(mounts_mention(tmp), "a mount under '%s' is left", tmp);
+        if (!st)
+                return;
+        cr_assert_not(state_proc_alive(&st->supervisor), "the supervisor is still running");
+        cr_assert_not(state_proc_alive(&st->infra), "the infra is still running");
+        for (size_t i = 0; i < st->n_containers; i++)
+                cr_assert_not(state_proc_alive(&st->containers[i].proc),
+                              "container '%s' is still running", st->containers[i].name);
+}
+
+static const char one_pod[] = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: one\n"
+                              "spec:\n  terminationGracePeriodSeconds: 1\n"
+                              "  containers:\n  - name: main\n    image: busybox\n"
+                              "    command: [sh, -c, 'echo hello; exec sleep 600']\n";
+
+static const char three_pod[] =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: three\n"
+    "spec:\n  terminationGracePeriodSeconds: 1\n  containers:\n"
+    "  - name: a\n    image: busybox\n    command: [sleep, '600']\n"
+    "  - name: b\n    image: busybox\n    command: [sh, -c, 'trap \"exit 0\" TERM; "
+    "while :; do sleep 0.1; done']\n"
+    "  - name: c\n    image: busybox\n    args: [sh, -c, 'exec sleep 600']\n";
+
+static json_object *jget(json_object *o, const char *path)
+{
+        _cleanup_free_ char *copy = pr_strdup(path);
+        char *save = NULL;
+
+        for (char *k = strtok_r(copy, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) {
+                if (json_object_is_type(o, json_type_array))
+                        o = json_object_array_get_idx(o, (size_t)atoi(k));
+                else if (!json_object_object_get_ex(o, k, &o))
+                        o = NULL;
+        }
+        return o;
+}
+
+static void up_ps_inspect_down(const char *name, const char *manifest, unsigned n)
+{
+        _cleanup_free_ char *file = write_manifest(name, manifest), *ready = NULL;
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct out up, ps, in, down;
+        json_object *o;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "up: %s", up.text);
+        cr_assert(pr_startswith(up.text, name), "up printed '%s'", up.text);
+        ps = podrun_run("ps");
+        cr_assert_eq(ps.status, 0, "%s", ps.text);
+        ready = pr_asprintf("%u/%u", n, n);
+        cr_assert(strstr(ps.text, "Running") && strstr(ps.text, ready), "ps: %s", ps.text);
+        in = podrun_run("inspect %s", name);
+        cr_assert_eq(in.status, 0, "%s", in.text);
+        o = json_tokener_parse(in.text);
+        cr_assert_not_null(o, "inspect printed: %s", in.text);
+        cr_assert_str_eq(json_object_get_string(jget(o, "phase")), "Running");
+        cr_assert_eq(json_object_array_length(jget(o, "containerStatuses")), n);
+        for (unsigned i = 0; i < n; i++) {
+                json_object *c = json_object_array_get_idx(jget(o, "containerStatuses"), i);
+                _cleanup_free_ char *id = NULL;
+
+                cr_assert_not_null(jget(c, "state.running.startedAt"), "%s", in.text);
+                cr_assert(json_object_get_boolean(jget(c, "ready")));
+                cr_assert_eq(json_object_get_int(jget(c, "restartCount")), 0);
+                id = pr_asprintf("podrun://%s/%s/0", name, json_object_get_string(jget(c, "name")));
+                cr_assert_str_eq(json_object_get_string(jget(c, "containerID")), id);
+                cr_assert_str_eq(json_object_get_string(jget(c, "image")),
+                                 "docker.io/library/busybox:latest");
+        }
+        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.type")), "Ready");
+        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.status")), "True");
+        json_object_put(o);
+        st = read_state(name);
+        cr_assert(state_proc_alive(&st->supervisor));
+        down = podrun_run("down %s", name);
+        cr_assert_eq(down.status, 0, "down: %s", down.text);
+        assert_clean(name, st);
+        out_done(&up), out_done(&ps), out_done(&in), out_done(&down);
+}
+
+Test(pod_e2e, one_container_up_ps_inspect_down)
+{
+        up_ps_inspect_down("one", one_pod, 1);
+}
+
+Test(pod_e2e, three_containers_up_ps_inspect_down)
+{
+        up_ps_inspect_down("three", three_pod, 3);
+}
+
+Test(pod_e2e, missing_binary_is_a_start_error_and_leaves_nothing)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "bad", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\n"
+                   "spec:\n  containers:\n  - name: ok\n    image: busybox\n"
+                   "    command: [sleep, '600']\n"
+                   "  - name: broken\n    image: busybox\n    command: [/bin/nosuch]\n");
+        struct out up = podrun_run("up -d %s", file);
+
+        cr_assert_eq(up.status, 1, "up: %s", up.text);
+        cr_assert(strstr(up.text, "StartError"), "%s", up.text);
+        cr_assert(strstr(up.text, "/bin/nosuch"), "%s", up.text);
+        cr_assert(strstr(up.text, "broken"), "%s", up.text);
+        assert_clean("bad", NULL);
+        out_done(&up);
+}
+
+Test(pod_e2e, name_in_use_and_replace)
+{
+        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_(state_freep) struct pod_state *first = NULL, *second = NULL;
+        struct out a, b, c, d;
+
+        a = podrun_run("up -d %s", file);
+        cr_assert_eq(a.status, 0, "%s", a.text);
+        first = read_state("one");
+        b = podrun_run("up -d %s", file);
+        cr_assert_eq(b.status, 1, "%s", b.text);
+        cr_assert(strstr(b.text, "pod 'one' already exists"), "%s", b.text);
+        c = podrun_run("up -d --replace %s", file);
+        cr_assert_eq(c.status, 0, "%s", c.text);
+        second = read_state("one");
+        cr_assert_str_neq(first->uid, second->uid);
+        cr_assert_not(state_proc_alive(&first->supervisor));
+        cr_assert_not(state_proc_alive(&first->containers[0].proc));
+        cr_assert(state_proc_alive(&second->supervisor));
+        d = podrun_run("down one");
+        cr_assert_eq(d.status, 0, "%s", d.text);
+        assert_clean("one", second);
+        out_done(&a), out_done(&b), out_done(&c), out_done(&d);
+}
+
+Test(pod_e2e, killed_supervisor_ps_tells_down_cleans)
+{
+        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct out up, ps, down, again;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        st = read_state("one");
+        cr_assert_eq(kill(st->supervisor.pid, SIGKILL), 0);
+        while (state_proc_alive(&st->supervisor))
+                usleep(10000);
+        ps = podrun_run("ps");
+        cr_assert(strstr(ps.text, "SupervisorLost"), "ps: %s", ps.text);
+        down = podrun_run("down one");
+        cr_assert_eq(down.status, 0, "down: %s", down.text);
+        assert_clean("one", st);
+        again = podrun_run("down one");
+        cr_assert_eq(again.status, 1);
+        cr_assert(strstr(again.text, "pod 'one' not found"), "%s", again.text);
+        out_done(&up), out_done(&ps), out_done(&down), out_done(&again);
+}
+
+/* As after a reboot: every process gone, the run dir (and its mounts) gone,
+ * only the files under --root left. */
+Test(pod_e2e, vanished_run_dir)
+{
+        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_free_ char *umount = NULL;
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct pr_error err = {};
+        struct out up, ps, down, again;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        st = read_state("one");
+        (void)kill(st->supervisor.pid, SIGKILL);
+        (void)kill(st->containers[0].proc.pid, SIGKILL);
+        (void)kill(st->infra.pid, SIGKILL);
+        while (state_proc_alive(&st->supervisor) || state_proc_alive(&st->infra) ||
+               state_proc_alive(&st->containers[0].proc))
+                usleep(10000);
+        umount = pr_asprintf("grep -o ' %s[^ ]*' /proc/self/mountinfo | sort -r | "
+                             "xargs -r -n1 umount -l",
+                             tmp);
+        cr_assert_eq(system(umount), 0);
+        cr_assert_eq(pr_rm_rf(run_dir, &err), 0, "%s", err.msg);
+        ps = podrun_run("ps -a");
+        cr_assert_eq(ps.status, 0, "%s", ps.text);
+        cr_assert_null(strstr(ps.text, "one"), "ps: %s", ps.text);
+        down = podrun_run("down one");
+        cr_assert_eq(down.status, 0, "down: %s", down.text);
+        assert_clean("one", st);
+        again = podrun_run("down one");
+        cr_assert_eq(again.status, 1, "%s", again.text);
+        out_done(&up), out_done(&ps), out_done(&down), out_done(&again);
+}
+
+Test(pod_e2e, down_of_unknown_pod_names_it)
+{
+        struct out o = podrun_run("down nosuchpod");
+
+        cr_assert_eq(o.status, 1);
+        cr_assert(strstr(o.text, "pod 'nosuchpod' not found"), "%s", o.text);
+        out_done(&o);
+}
