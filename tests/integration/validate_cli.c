@@ -1,6 +1,7 @@
 /* End to end: the built `podrun validate` on every sample (valid, exit 0)
  * and on every manifest of tests/data/invalid and tests/data/bad (exit 2,
- * stderr exactly the lines of its NAME.err, each as "podrun: LINE").
+ * stderr exactly the lines of its NAME.err, each as "podrun: LINE", where
+ * the file is named from the source root: tests/data/bad/NAME.yaml).
  * Needs no root and touches nothing but two unlinked temporary files. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -138,10 +139,12 @@ static char *prefix_lines(const char *text)
         return out;
 }
 
+/* Runs from the source root on "tests/data/SUB/NAME.yaml", the path the
+ * golden files name. */
 static int check_invalid_dir(const char *sub)
 {
-        _cleanup_free_ char *dir =
-            pr_asprintf("%s/tests/data/%s", env_dir("PODRUN_SOURCE_DIR"), sub);
+        const char *src = env_dir("PODRUN_SOURCE_DIR");
+        _cleanup_free_ char *dir = pr_asprintf("%s/tests/data/%s", src, sub);
         struct dirent **list;
         int n;
 
@@ -154,7 +157,8 @@ static int check_invalid_dir(const char *sub)
                 _cleanup_free_ char *err_path = pr_asprintf("%s/%s.err", dir, base);
                 _cleanup_free_ char *expected = NULL, *want = NULL;
                 _cleanup_close_ int fd = open(err_path, O_RDONLY | O_CLOEXEC);
-                const char *args[] = {"--quiet", name, NULL};
+                _cleanup_free_ char *rel = pr_asprintf("tests/data/%s/%s", sub, name);
+                const char *args[] = {"--quiet", rel, NULL};
                 struct run r;
 
                 cr_expect(fd >= 0, "%s/%s has no %s.err", sub, name, base);
@@ -162,7 +166,7 @@ static int check_invalid_dir(const char *sub)
                         continue;
                 expected = slurp_fd(fd);
                 want = prefix_lines(expected);
-                r = run_podrun(dir, args);
+                r = run_podrun(src, args);
                 cr_expect_eq(r.status, 2, "%s/%s: exit %d, want 2", sub, name, r.status);
                 cr_expect_str_eq(r.err, want, "%s/%s: stderr differs", sub, name);
                 cr_expect_str_eq(r.out, "", "%s/%s: printed a summary", sub, name);
