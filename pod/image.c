@@ -498,7 +498,7 @@ static int write_image_json(const char *dir, const char *id, const char *source,
 static int import_fill(const char *tmp, const char *id, const char *path,
                        const struct image_config *config, struct pr_error *err)
 {
-        _cleanup_free_ char *rootfs = pr_asprintf("%s/rootfs", tmp);
+        _cleanup_free_ char *rootfs = pr_asprintf("%s/rootfs", tmp), *abs = NULL;
         _cleanup_(source_done) struct import_source src = {};
         _cleanup_config_ struct image_config cfg = {};
         struct size_seen seen = {};
@@ -527,7 +527,8 @@ static int import_fill(const char *tmp, const char *id, const char *path,
         free(seen.inos);
         if (r < 0)
                 return pr_err(err, r, "measure '%s'", rootfs);
-        return write_image_json(tmp, id, path, &cfg, size, err);
+        abs = realpath(path, NULL);
+        return write_image_json(tmp, id, abs ? abs : path, &cfg, size, err);
 }
 
 /* Under the store lock: the content gets its id, then the ref moves to it
