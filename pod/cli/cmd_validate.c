@@ -3,6 +3,7 @@
  * on the host and never needs root: it only reads the files it is given. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,94 @@ static void print_mounts(FILE *out, const struct spec_container *c)
         }
 }
 
+/* Appends ", item" to a line that starts with its label once. */
+static void item(FILE *out, bool *first, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void item(FILE *out, bool *first, const char *label, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (*first)
+                fputs(label, out);
+        else
+                fputs(", ", out);
+        *first = false;
+        va_start(ap, fmt);
+        vfprintf(out, fmt, ap);
+        va_end(ap);
+}
+
+static void print_seccomp(FILE *out, bool *first, const char *label, const struct spec_seccomp *s)
+{
+        const char *t = spec_seccomp_type_to_string(s->type);
+
+        if (s->type == SPEC_SECCOMP_UNSET || !t)
+                return;
+        item(out, first, label, "seccomp %s%s%s", t, s->localhost_profile ? " " : "",
+             s->localhost_profile ? s->localhost_profile : "");
+}
+
+static void print_caps(FILE *out, bool *first, const char *label, char *const *v, char sign)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                item(out, first, label, "%c%s", sign, v[i]);
+}
+
+static void print_container_security(FILE *out, const struct spec_container_security *s)
+{
+        const char *label = "    Security:   ";
+        bool first = true;
+
+        if (s->run_as_user.set)
+                item(out, &first, label, "user %lld", (long long)s->run_as_user.value);
+        if (s->run_as_group.set)
+                item(out, &first, label, "group %lld", (long long)s->run_as_group.value);
+        if (s->run_as_non_root.set && s->run_as_non_root.value)
+                item(out, &first, label, "non-root");
+        if (s->privileged)
+                item(out, &first, label, "privileged");
+        if (s->read_only_root_filesystem)
+                item(out, &first, label, "read-only root");
+        if (s->allow_privilege_escalation.set && !s->allow_privilege_escalation.value)
+                item(out, &first, label, "no privilege escalation");
+        print_caps(out, &first, label, s->capabilities.add, '+');
+        print_caps(out, &first, label, s->capabilities.drop, '-');
+        print_seccomp(out, &first, label, &s->seccomp);
+        if (s->proc_mount == SPEC_PROC_MOUNT_UNMASKED)
+                item(out, &first, label, "unmasked /proc");
+        if (!first)
+                fputc('\n', out);
+}
+
+static void print_pod_security(FILE *out, const struct spec_pod *pod)
+{
+        const struct spec_pod_security *s = &pod->security_context;
+        const char *label = "Security:       ";
+        bool first = true;
+
+        if (s->run_as_user.set)
+                item(out, &first, label, "user %lld", (long long)s->run_as_user.value);
+        if (s->run_as_group.set)
+                item(out, &first, label, "group %lld", (long long)s->run_as_group.value);
+        if (s->run_as_non_root.set && s->run_as_non_root.value)
+                item(out, &first, label, "non-root");
+        if (s->fs_group.set)
+                item(out, &first, label, "fsGroup %lld", (long long)s->fs_group.value);
+        print_seccomp(out, &first, label, &s->seccomp);
+        for (size_t i = 0; i < s->sysctls.n; i++)
+                item(out, &first, label, "%s=%s", s->sysctls.items[i].key,
+                     s->sysctls.items[i].value ? s->sysctls.items[i].value : "");
+        if (pod->host_pid)
+                item(out, &first, label, "host PID");
+        if (pod->host_ipc)
+                item(out, &first, label, "host IPC");
+        if (pod->share_process_namespace)
+                item(out, &first, label, "shared PID namespace");
+        if (!first)
+                fputc('\n', out);
+}
+
 static void print_container(FILE *out, const struct spec_container *c)
 {
         fprintf(out, "  %s:\n", c->name);
@@ -205,6 +294,7 @@ static void print_container(FILE *out, const struct spec_container *c)
         print_probe(out, "Startup:", &c->startup_probe);
         print_hook(out, "PostStart:", &c->lifecycle.post_start);
         print_hook(out, "PreStop:", &c->lifecycle.pre_stop);
+        print_container_security(out, &c->security_context);
         if (c->n_env > 0)
                 fprintf(out, "    %-12s%zu variable%s\n", "Env:", c->n_env,
                         c->n_env == 1 ? "" : "s");
@@ -218,12 +308,13 @@ static void print_volume(FILE *out, const struct spec_volume *v)
         fprintf(out, "  %s: %s", v->name, type ? type : "?");
         switch (v->type) {
         case SPEC_VOLUME_EMPTY_DIR:
-                if (v->empty_dir.medium == SPEC_MEDIUM_MEMORY)
-                        fputs(" (medium Memory)", out);
+                if (v->empty_dir.medium != SPEC_MEDIUM_DEFAULT)
+                        fprintf(out, ", medium %s",
+                                spec_storage_medium_to_string(v->empty_dir.medium));
                 if (v->empty_dir.size_limit.set) {
                         _cleanup_free_ char *s = spec_quantity_format(&v->empty_dir.size_limit);
 
-                        fprintf(out, " (sizeLimit %s)", s);
+                        fprintf(out, ", sizeLimit %s", s);
                 }
                 break;
         case SPEC_VOLUME_HOST_PATH:
@@ -261,6 +352,7 @@ static void print_pod(FILE *out, const struct spec_pod *pod)
                 "Grace Period:", (long long)pod->termination_grace_period_seconds);
         if (pod->host_network)
                 fprintf(out, "%-16s%s\n", "Network:", "host");
+        print_pod_security(out, pod);
         if (pod->n_init_containers > n_sidecars) {
                 fputs("Init Containers:\n", out);
                 for (size_t i = 0; i < pod->n_init_containers; i++)

@@ -249,3 +249,92 @@ Test(validate_cli, usage_and_io_errors)
         cr_expect(pr_startswith(r.out, "Usage: podrun validate [--quiet] FILE..."), "%s", r.out);
         run_done(&r);
 }
+
+/* The summary, exactly, for a pod that uses most of what it shows. */
+Test(validate_cli, summary_describes_the_pod)
+{
+        static const char yaml[] =
+            "apiVersion: v1\n"
+            "kind: Pod\n"
+            "metadata: {name: demo, namespace: team-a}\n"
+            "spec:\n"
+            "  restartPolicy: OnFailure\n"
+            "  terminationGracePeriodSeconds: 5\n"
+            "  securityContext: {runAsUser: 1000, fsGroup: 2000}\n"
+            "  initContainers:\n"
+            "  - {name: setup, image: busybox, command: [sh, -c, 'echo \"a b\"']}\n"
+            "  - name: proxy\n"
+            "    image: busybox\n"
+            "    restartPolicy: Always\n"
+            "    args: [nc, -ll, -p, '9000', -e, cat]\n"
+            "  containers:\n"
+            "  - name: app\n"
+            "    image: busybox:1.36\n"
+            "    command: [httpd, -f, -p, '8080']\n"
+            "    ports:\n"
+            "    - {name: http, containerPort: 8080}\n"
+            "    - {containerPort: 53, protocol: UDP, hostPort: 5353}\n"
+            "    resources:\n"
+            "      requests: {cpu: 0.1, memory: 1024Mi}\n"
+            "      limits: {cpu: 2000m, memory: 2Gi}\n"
+            "    readinessProbe:\n"
+            "      httpGet: {path: /healthz, port: http}\n"
+            "    livenessProbe:\n"
+            "      tcpSocket: {port: 8080}\n"
+            "      failureThreshold: 5\n"
+            "    lifecycle:\n"
+            "      preStop: {sleep: {seconds: 2}}\n"
+            "    securityContext:\n"
+            "      capabilities: {add: [NET_ADMIN], drop: [ALL]}\n"
+            "    volumeMounts:\n"
+            "    - {name: data, mountPath: /data, readOnly: true}\n"
+            "    - {name: host, mountPath: /host, subPath: logs}\n"
+            "  volumes:\n"
+            "  - {name: data, emptyDir: {sizeLimit: 1G}}\n"
+            "  - {name: host, hostPath: {path: /var/log}}\n";
+        static const char want[] =
+            "Name:           demo\n"
+            "Namespace:      team-a\n"
+            "Restart Policy: OnFailure\n"
+            "Grace Period:   5s\n"
+            "Security:       user 1000, fsGroup 2000\n"
+            "Init Containers:\n"
+            "  setup:\n"
+            "    Image:      busybox\n"
+            "    Command:    sh -c 'echo \"a b\"'\n"
+            "Sidecars:\n"
+            "  proxy:\n"
+            "    Image:      busybox\n"
+            "    Args:       nc -ll -p 9000 -e cat\n"
+            "Containers:\n"
+            "  app:\n"
+            "    Image:      busybox:1.36\n"
+            "    Command:    httpd -f -p 8080\n"
+            "    Ports:      8080/TCP (http), 53/UDP host 5353\n"
+            "    Requests:   cpu 100m, memory 1Gi\n"
+            "    Limits:     cpu 2, memory 2Gi\n"
+            "    Liveness:   tcp-socket :8080 delay=0s timeout=1s period=10s #success=1 "
+            "#failure=5\n"
+            "    Readiness:  http-get http://:http/healthz delay=0s timeout=1s period=10s "
+            "#success=1 #failure=3\n"
+            "    PreStop:    sleep 2s\n"
+            "    Security:   +NET_ADMIN, -ALL\n"
+            "    Mounts:     /data from data (ro)\n"
+            "                /host from host (subPath logs) (rw)\n"
+            "Volumes:\n"
+            "  data: emptyDir, sizeLimit 1G\n"
+            "  host: hostPath /var/log\n";
+        char path[] = "/tmp/podrun-validate-cli-XXXXXX.yaml";
+        _cleanup_close_ int fd = mkostemps(path, 5, O_CLOEXEC);
+        const char *args[] = {path, NULL};
+        struct run r;
+
+        cr_assert(fd >= 0);
+        cr_expect_eq(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)(sizeof(yaml) - 1));
+        r = run_podrun("/", args);
+        (void)unlink(path);
+        cr_expect_eq(r.status, 0, "%s", r.err);
+        cr_expect_str_eq(r.err, "");
+        cr_expect_str_eq(r.out, want);
+        run_done(&r);
+}
