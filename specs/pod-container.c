@@ -297,8 +297,13 @@ static void env_item(struct conv *c, const struct spec_node *item, void *arg, si
         (void)conv_object(c, item, e, &env_desc);
         if (e->value && *e->value && e->source != SPEC_ENV_VALUE) {
                 size_t saved = conv_push_key(c, "valueFrom");
-                conv_error(c, item->pos, "Invalid value: \"\": may not be specified when "
-                                         "`value` is not empty");
+                struct spec_pos pos = item->pos;
+
+                for (size_t k = 0; k < item->n; k++)
+                        if (strcmp(spec_node_key(item, k)->value, "valueFrom") == 0)
+                                pos = spec_node_key(item, k)->pos;
+                conv_error(c, pos, "Invalid value: \"\": may not be specified when `value` "
+                                   "is not empty");
                 conv_pop(c, saved);
         }
 }
@@ -421,7 +426,6 @@ static const struct object_desc resource_list_desc = OBJECT_DESC(resource_list_f
 static void f_resource_list(struct conv *c, const struct spec_node *n, void *dst,
                             const struct field *f)
 {
-        _cleanup_free_ struct spec_node *known = NULL;
         struct spec_node copy;
 
         (void)f;

@@ -72,10 +72,9 @@ static void f_key_to_path_items(struct conv *c, const struct spec_node *n, void 
 static void f_discard_string(struct conv *c, const struct spec_node *n, void *dst,
                              const struct field *f)
 {
-        _cleanup_free_ char *s = conv_strdup(c, n);
-
         (void)dst;
         (void)f;
+        free(conv_strdup(c, n));
 }
 
 static void f_downward_mode(struct conv *c, const struct spec_node *n, void *dst,

@@ -295,7 +295,9 @@ int spec_pod_convert(const char *file, const struct spec_yaml_doc *doc, struct s
                 apply_defaults(pod);
         }
         free(c.path);
-        qsort(pod->field_pos, pod->n_field_pos, sizeof(*pod->field_pos), compare_field_pos);
+        if (pod->n_field_pos > 1)
+                qsort(pod->field_pos, pod->n_field_pos, sizeof(*pod->field_pos),
+                      compare_field_pos);
         return c.errors;
 }
 
@@ -303,7 +305,7 @@ struct spec_pos spec_pod_field_pos(const struct spec_pod *pod, const char *path)
 {
         _cleanup_free_ char *p = pr_strdup(path ? path : "");
 
-        while (*p) {
+        while (*p && pod->n_field_pos > 0) {
                 struct spec_field_pos key = { .path = p }, *found;
                 char *cut;
 

@@ -451,7 +451,10 @@ static void syntax_error(struct builder *b, const yaml_parser_t *p, size_t len)
                 return;
         }
         pos = pos_of_mark(&p->problem_mark);
-        if (p->context)
+        /* The most common cause by far, and libyaml does not say it. */
+        if (p->problem_mark.index < len && b->buf[p->problem_mark.index] == '\t')
+                error_at(b, pos, NULL, "found a tab character: YAML indents with spaces only");
+        else if (p->context)
                 error_at(b, pos, NULL, "%s %s at line %zu column %zu",
                          p->problem ? p->problem : "syntax error", p->context,
                          p->context_mark.line + 1, p->context_mark.column + 1);
