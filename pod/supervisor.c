@@ -77,7 +77,9 @@ struct sup_inst {
         uv_poll_t out_poll;
         uv_poll_t err_poll;
         bool exit_open, start_open, out_open, err_open;
-        unsigned closing;
+        /* One for the owner (released by inst_close) and one per handle
+         * whose close callback is pending. */
+        unsigned refs;
         bool reaped;
         bool start_done;
         bool start_failed;
@@ -202,7 +204,7 @@ static void on_inst_handle_closed(uv_handle_t *h)
 {
         struct sup_inst *inst = h->data;
 
-        if (--inst->closing == 0) {
+        if (--inst->refs == 0) {
                 ctr_process_close(&inst->proc);
                 free(inst);
         }
@@ -213,7 +215,7 @@ static void close_poll(struct sup_inst *inst, uv_poll_t *p, bool *open)
         if (!*open)
                 return;
         *open = false;
-        inst->closing++;
+        inst->refs++;
         /* uv_close stops watching the fd at once; the fd itself is closed only
          * after every handle is gone, so its number cannot be reused under a
          * live watcher. */
@@ -224,7 +226,6 @@ static void inst_close(struct sup_inst *inst)
 {
         struct pr_error err = {};
 
-        inst->closing++; /* hold: freeing waits for this function too */
         close_poll(inst, &inst->exit_poll, &inst->exit_open);
         close_poll(inst, &inst->start_poll, &inst->start_open);
         close_poll(inst, &inst->out_poll, &inst->out_open);
@@ -234,7 +235,7 @@ static void inst_close(struct sup_inst *inst)
                         pr_log_warn("container '%s': %s; ignoring", inst->ctr->pc->name, err.msg);
                 inst->log = logs_writer_free(inst->log);
         }
-        if (--inst->closing == 0) {
+        if (--inst->refs == 0) {
                 ctr_process_close(&inst->proc);
                 free(inst);
         }
@@ -614,6 +615,7 @@ static void ctr_start(struct sup_ctr *ctr)
         int r;
 
         inst->ctr = ctr;
+        inst->refs = 1;
         inst->proc = (struct ctr_process){.pid = 0,
                                           .pidfd = -1,
                                           .stdout_fd = -1,

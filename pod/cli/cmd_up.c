@@ -45,6 +45,7 @@ struct up_args {
         uint64_t backoff_base_usec;
         const char *netns_dir;
         const char *file;
+        char *pause_path;
 };
 
 static const char up_help[] =
@@ -241,9 +242,31 @@ static void fg_done(struct fg_ctx *x)
         free(x->lines);
 }
 
+/* podrun-pause: $PODRUN_PAUSE, else beside this binary once installed, else
+ * where the build tree puts it (pod/pause beside pod/cli). */
+static char *find_pause(void)
+{
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        char *slash, *path;
+
+        if (getenv("PODRUN_PAUSE"))
+                return pr_strdup(getenv("PODRUN_PAUSE"));
+        if (n <= 0)
+                return pr_strdup("podrun-pause");
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        *slash = '\0';
+        path = pr_asprintf("%s/podrun-pause", self);
+        if (access(path, X_OK) == 0)
+                return path;
+        free(path);
+        return pr_asprintf("%s/../pause/podrun-pause", self);
+}
+
 static void fill_sup_options(struct sup_options *o, const struct up_args *a)
 {
-        o->pause_path = getenv("PODRUN_PAUSE");
+        o->pause_path = a->pause_path;
         o->manifest = a->file;
         o->run_dir = arg_run_dir;
         o->root_dir = arg_root_dir;
@@ -425,12 +448,14 @@ int cmd_up(int argc, char **argv, struct pr_error *err)
 {
         _cleanup_(free_spec_filep) struct spec_file *f = NULL;
         struct up_args a = {};
+        _cleanup_free_ char *pause = NULL;
         size_t started = 0;
         int r;
 
         r = parse_up(argc, argv, &a, err);
         if (r != 0)
                 return r > 0 ? 0 : r;
+        pause = a.pause_path = find_pause();
         r = load(a.file, &f, err);
         if (r < 0)
                 return r;
