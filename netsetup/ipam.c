@@ -298,7 +298,6 @@ static int for_each_lease(const struct net_ipam *ipam, const char *dir,
 struct find_ctx {
         const char *pod;
         uint32_t found; /* the pod's address, host order, 0 for none */
-        unsigned count; /* lease files seen, less those removed */
         unsigned removed;
         bool remove;
         struct pr_error *err;
@@ -310,7 +309,6 @@ static int find_pod(const struct net_ipam *ipam, const char *dir, const char *na
         struct in_addr a;
         struct lease l;
 
-        c->count++;
         if (read_lease(dir, name, &l) < 0 || strcmp(l.pod, c->pod) != 0)
                 return 0;
         if (c->remove) {
@@ -318,7 +316,6 @@ static int find_pod(const struct net_ipam *ipam, const char *dir, const char *na
                 if (unlink(path) < 0 && errno != ENOENT)
                         return pr_err(c->err, errno, "network '%s': release '%s'", ipam->network,
                                       path);
-                c->count--;
                 c->removed++;
         } else if (inet_pton(AF_INET, name, &a) == 1) {
                 c->found = ntohl(a.s_addr);
@@ -398,12 +395,46 @@ int net_ipam_release(const struct net_ipam *ipam, const char *pod, struct pr_err
         return r < 0 ? r : (int)c.removed;
 }
 
+struct count_ctx {
+        const char *boot_id;
+        unsigned live;
+        struct pr_error *err;
+};
+
+/* Stale leases are removed here rather than counted: leases left by a
+ * previous boot would otherwise keep the bridge and the table forever. */
+static int count_live(const struct net_ipam *ipam, const char *dir, const char *name, void *data)
+{
+        _cleanup_free_ char *path = NULL;
+        struct count_ctx *c = data;
+        struct lease l;
+        int r = read_lease(dir, name, &l);
+
+        if (r == -EBADMSG || r == -ENOENT)
+                return 0; /* not a pod: allocation warns about corrupt ones */
+        if (r < 0)
+                return pr_err(c->err, r, "network '%s': read '%s/%s'", ipam->network, dir, name);
+        if (!lease_stale(ipam, &l, c->boot_id)) {
+                c->live++;
+                return 0;
+        }
+        path = pr_asprintf("%s/%s", dir, name);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return pr_err(c->err, errno, "network '%s': unlink '%s'", ipam->network, path);
+        pr_log_info("network '%s': removed the stale lease '%s' of pod '%s'", ipam->network, name,
+                    l.pod);
+        return 0;
+}
+
 int net_ipam_count(const struct net_ipam *ipam, struct pr_error *err)
 {
-        struct find_ctx c = {.pod = "", .err = err};
-        int r = for_each_lease(ipam, ipam->dir, find_pod, &c, err);
+        char boot_id[BOOT_ID_MAX];
+        struct count_ctx c = {.boot_id = boot_id, .err = err};
+        int r = read_boot_id(boot_id, err);
 
-        return r < 0 ? r : (int)c.count;
+        if (r >= 0)
+                r = for_each_lease(ipam, ipam->dir, count_live, &c, err);
+        return r < 0 ? r : (int)c.live;
 }
 
 int net_ipam_reserve_port(const struct net_ipam *ipam, const char *pod, enum net_protocol proto,

@@ -114,7 +114,8 @@ int net_ipam_allocate(const struct net_ipam *ipam, const char *pod, struct in_ad
                       struct pr_error *err);
 /* With the lock held: removes the pod's leases; returns how many. */
 int net_ipam_release(const struct net_ipam *ipam, const char *pod, struct pr_error *err);
-/* With the lock held: how many addresses are leased (valid or not). */
+/* With the lock held: how many pods hold a lease that is not stale; stale
+ * leases are removed on the way. Corrupt files are not counted. */
 int net_ipam_count(const struct net_ipam *ipam, struct pr_error *err);
 /* With the lock held: records <proto>/<port> for the pod; -EADDRINUSE when
  * another pod that is not stale holds it. */

@@ -358,3 +358,16 @@ Test(ipam, host_port_of_a_stale_pod_is_reclaimed, .init = setup29, .fini = teard
                      err.msg);
         cr_assert_eq(net_ipam_release_ports(&ipam, "new", &err), 1);
 }
+
+Test(ipam, count_is_live_pods_and_drops_stale_leases, .init = setup29, .fini = teardown_net)
+{
+        _cleanup_free_ char *ip = alloc_text("live");
+
+        write_lease("10.1.2.5", "pod=old\nboot_id=00000000-0000-0000-0000-000000000000\n");
+        write_lease("10.1.2.6", "corrupt");
+        cr_assert_eq(net_ipam_count(&ipam, NULL), 1);
+        cr_assert_not(lease_exists("10.1.2.5"), "the stale lease is removed");
+        cr_assert(lease_exists("10.1.2.6"), "a corrupt one is left for a person to read");
+        cr_assert_eq(net_ipam_release(&ipam, "live", NULL), 1);
+        cr_assert_eq(net_ipam_count(&ipam, NULL), 0);
+}
