@@ -1,9 +1,9 @@
 /* Owns the image store under <root>/images: imports from a directory or a
- * tarball, the refs index, resolve, list and remove. It must
- * never leave a half-imported image where image_resolve() can see it, never
- * write outside the store while extracting (hostile tarballs included), and
- * never change the host's identity maps: tar ownership is taken by number,
- * not looked up in the host's /etc/passwd. */
+ * tarball, the refs index, resolve, list and remove. It must never leave a
+ * half-imported image where image_resolve() can see it, never write outside
+ * the store while extracting (hostile tarballs included), and never map tar
+ * owners through the host's user database: inside an image only numbers
+ * mean anything. */
 #include "pod/image.h"
 
 #include <archive.h>
@@ -571,20 +571,23 @@ int image_import(const char *root_dir, const char *ref, const char *path,
                  const struct image_config *config, struct pr_error *err)
 {
         _cleanup_free_ char *norm = NULL, *store = store_path(root_dir), *tmp = NULL;
-        _cleanup_close_ int tmp_fd = -1;
+        _cleanup_close_ int tmp_fd = -1, lock = -1;
         char id[65];
         int r;
 
         r = image_ref_normalize(ref, &norm, err);
         if (r < 0)
                 return r;
-        /* The slow copy runs unlocked, in a private temporary directory;
-         * only the commit takes the store lock. */
-        r = pr_mkdir_p(store, 0700, err);
+        /* The temporary directory is made and flock'd under the store lock,
+         * so no sweep_stale() sees it unlocked; the slow copy then runs
+         * without the store lock, and only the commit takes it again. */
+        r = random_hex(id, 32, err);
         if (r >= 0)
-                r = random_hex(id, 32, err);
+                r = store_lock(store, &lock, err);
         if (r >= 0)
                 r = tmp_dir_create(store, &tmp, &tmp_fd, err);
+        pr_closep(&lock);
+        lock = -1;
         if (r < 0)
                 return pr_err_wrap(err, "image '%s'", ref);
         r = import_fill(tmp, id, path, config, err);

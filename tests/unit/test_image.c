@@ -92,12 +92,14 @@ static char *listing(const char *dir)
         return out;
 }
 
-/* The store, including refs.json's text: equal snapshots, unchanged store. */
+/* The store, including refs.json's text: equal snapshots, unchanged store.
+ * The lock file is left out: the first import makes it, failed or not. */
 static char *store_snapshot(void)
 {
         _cleanup_free_ char *images = path_in(root, "images");
-        _cleanup_free_ char *names = listing(images);
+        _cleanup_free_ char *all = listing(images);
         _cleanup_free_ char *refs_path = path_in(images, "refs.json");
+        const char *names = pr_startswith(all, ".lock ") ? all + strlen(".lock ") : all;
         char *refs = NULL;
         char *snap;
 
