@@ -1,0 +1,549 @@
+/* Starting a container: the parent side of ctr_spawn() (directories, pipes,
+ * namespace fds, clone3, the after_clone hook) and the CHILD's whole life
+ * between clone and execve (setns, cgroup namespace, rootfs via rootfs.c,
+ * security hooks, identity, PATH lookup, exec), plus the start error record
+ * and the removal of a container's writable layer. The child must never
+ * return into the supervisor's code, run the supervisor's signal handlers,
+ * keep an fd other than 0, 1, 2 across exec, or report an error except as one
+ * {errno, message} record on its close-on-exec pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <grp.h>
+
+#include "pod/base/error.h"
+#include "pod/base/fs.h"
+#include "pod/base/util.h"
+#include "pod/plan.h"
+#include "pod/runtime-int.h"
+#include "pod/runtime.h"
+#include "pod/security.h"
+#include "pod/state.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define START_ERROR_EXIT 127
+
+/* One write of at most PIPE_BUF bytes is atomic: the parent reads the whole
+ * record or nothing. */
+struct start_error {
+        int32_t code;
+        char msg[PR_ERROR_MSG_MAX];
+};
+_Static_assert(sizeof(struct start_error) <= PIPE_BUF, "start error record must be atomic");
+
+enum { NS_NET, NS_IPC, NS_UTS, NS_PID, _NS_MAX };
+static const char *const ns_names[_NS_MAX] = { "net", "ipc", "uts", "pid" };
+static const int ns_types[_NS_MAX] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID };
+
+/* Everything the child uses, prepared by the parent so the child needs no
+ * allocation. */
+struct child_ctx {
+        const struct pod_plan *plan;
+        const struct plan_container *c;
+        const struct ctr_spawn_opts *opts;
+        const size_t *mount_order;
+        const char *path_env;
+        int ns_fds[_NS_MAX];
+        int sync_fd;   /* read end: sync point 3 */
+        int err_fd;    /* write end of the start error pipe */
+        int stdio[3];  /* the child's ends: stdin (or /dev/null), stdout, stderr */
+};
+
+/* ---- the child ---------------------------------------------------------- */
+
+/* Go's (and so runc's and kubelet's) spelling of errno texts: lower case. */
+static void lower_strerror(int code, char *buf, size_t size)
+{
+        (void)snprintf(buf, size, "%s", strerror(code));
+        if (buf[0] >= 'A' && buf[0] <= 'Z')
+                buf[0] = (char)(buf[0] - 'A' + 'a');
+}
+
+static _Noreturn void child_fail(const struct child_ctx *x, const struct pr_error *err)
+{
+        struct start_error rec = { .code = err->code ? err->code : EIO };
+        ssize_t n;
+
+        (void)snprintf(rec.msg, sizeof(rec.msg), "%s", err->msg);
+        do
+                n = write(x->err_fd, &rec, sizeof(rec));
+        while (n < 0 && errno == EINTR);
+        _exit(START_ERROR_EXIT);
+}
+
+/* Moves the child's stdio pipes into 0, 1, 2. Every source is first copied
+ * above 2, so no dup2() overwrites a source not yet placed. */
+static int setup_stdio(struct child_ctx *x, struct pr_error *err)
+{
+        int high[3];
+
+        for (int i = 0; i < 3; i++) {
+                high[i] = fcntl(x->stdio[i], F_DUPFD_CLOEXEC, 3);
+                if (high[i] < 0)
+                        return pr_err(err, errno, "dup stdio");
+        }
+        for (int i = 0; i < 3; i++)
+                if (dup2(high[i], i) < 0)
+                        return pr_err(err, errno, "dup2 stdio");
+        return 0;
+}
+
+/* setns() into the infra's namespaces comes first, before any mount: the
+ * sysfs, mqueue and hostname the container sees are the pod's. */
+static int join_pod(const struct child_ctx *x, struct pr_error *err)
+{
+        for (int i = NS_NET; i <= NS_UTS; i++)
+                if (setns(x->ns_fds[i], ns_types[i]) < 0)
+                        return pr_err(err, errno, "setns %s", ns_names[i]);
+        /* Now, not at clone: after_clone has moved us into our cgroup, and a
+         * cgroup namespace is rooted where its creator stands. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                return pr_err(err, errno, "unshare cgroup namespace");
+        /* Nothing we mount may propagate back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return pr_err(err, errno, "make / a private mount");
+        return 0;
+}
+
+static int enter_cwd(const struct plan_container *c, struct pr_error *err)
+{
+        const char *cwd = c->working_dir && *c->working_dir ? c->working_dir : "/";
+        char why[128];
+
+        if (chdir(cwd) == 0)
+                return 0;
+        lower_strerror(errno, why, sizeof(why));
+        return pr_err_msg(err, errno, "chdir to cwd (\"%s\") set in config.json failed: %s", cwd,
+                          why);
+}
+
+/* Only 0, 1 and 2 survive into the container (CVE-2024-21626); the error
+ * pipe is close-on-exec and goes at execve. */
+static int close_fds(const struct child_ctx *x, struct pr_error *err)
+{
+        int e = x->err_fd;
+
+        if (e > 3 && close_range(3, (unsigned)e - 1, 0) < 0)
+                return pr_err(err, errno, "close_range");
+        if (close_range((unsigned)e + 1, ~0U, 0) < 0)
+                return pr_err(err, errno, "close_range");
+        return 0;
+}
+
+static int set_identity(const struct child_ctx *x, struct pr_error *err)
+{
+        const struct plan_container *c = x->c;
+
+        /* With a security profile, keep the permitted set across the uid
+         * change: sec_apply_final() sets the capability sets itself. */
+        if (x->opts && x->opts->security && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return pr_err(err, errno, "prctl PR_SET_KEEPCAPS");
+        if (setgroups(c->n_groups, c->groups) < 0)
+                return pr_err(err, errno, "setgroups");
+        if (setresgid(c->gid, c->gid, c->gid) < 0)
+                return pr_err(err, errno, "setresgid %u", (unsigned)c->gid);
+        if (setresuid(c->uid, c->uid, c->uid) < 0)
+                return pr_err(err, errno, "setresuid %u", (unsigned)c->uid);
+        return 0;
+}
+
+/* execvp() with the container's own PATH, searched in the new root, with
+ * runc's messages. */
+static int exec_command(const struct child_ctx *x, struct pr_error *err)
+{
+        char *const *argv = x->c->argv;
+        char *const *envp = x->c->env ? x->c->env : (char *[]){ NULL };
+        const char *dirs = x->path_env;
+        char why[128], path[PATH_MAX];
+        bool denied = false;
+        sigset_t none;
+
+        if (!argv || !argv[0] || !*argv[0])
+                return pr_err_msg(err, EINVAL, "no command specified");
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        if (strchr(argv[0], '/')) {
+                execve(argv[0], argv, envp);
+                lower_strerror(errno, why, sizeof(why));
+                return pr_err_msg(err, errno, "exec: \"%s\": %s", argv[0], why);
+        }
+        while (dirs) {
+                const char *end = strchr(dirs, ':');
+                size_t len = end ? (size_t)(end - dirs) : strlen(dirs);
+                int n = snprintf(path, sizeof(path), "%.*s%s%s", (int)len, len ? dirs : ".",
+                                 len && dirs[len - 1] == '/' ? "" : "/", argv[0]);
+
+                if (n > 0 && (size_t)n < sizeof(path)) {
+                        execve(path, argv, envp);
+                        if (errno == EACCES)
+                                denied = true;
+                        else if (errno != ENOENT && errno != ENOTDIR) {
+                                lower_strerror(errno, why, sizeof(why));
+                                return pr_err_msg(err, errno, "exec: \"%s\": %s", argv[0], why);
+                        }
+                }
+                dirs = end ? end + 1 : NULL;
+        }
+        if (denied)
+                return pr_err_msg(err, EACCES, "exec: \"%s\": permission denied", argv[0]);
+        return pr_err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
+                          argv[0]);
+}
+
+/* CHILD. Sync point 3 first: nothing happens before the parent has run
+ * after_clone (the cgroup move) and said go. */
+static _Noreturn void child_main(struct child_ctx *x)
+{
+        const struct sec_profile *sec = x->opts ? x->opts->security : NULL;
+        struct rootfs_ctx rctx = { .plan = x->plan, .c = x->c, .mount_order = x->mount_order };
+        struct pr_error err = {};
+        char go;
+        ssize_t n;
+        int r;
+
+        /* Signals stay blocked (the parent blocked them around clone) until
+         * execve; the supervisor's handlers must never run in this process. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void)signal(sig, SIG_DFL);
+        do
+                n = read(x->sync_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(START_ERROR_EXIT); /* the parent gave up; it reports why */
+        (void)close(x->sync_fd);
+        umask(0);
+        r = setup_stdio(x, &err);
+        if (r >= 0)
+                r = join_pod(x, &err);
+        if (r >= 0)
+                r = rootfs_setup(&rctx, &err);
+        if (r >= 0 && sec)
+                r = sec_apply_masks(sec, &err);
+        if (r >= 0)
+                r = enter_cwd(x->c, &err);
+        if (r >= 0)
+                r = close_fds(x, &err);
+        if (r >= 0)
+                r = set_identity(x, &err);
+        if (r >= 0 && sec)
+                r = sec_apply_final(sec, &err);
+        if (r >= 0) {
+                umask(022);
+                r = exec_command(x, &err);
+        }
+        child_fail(x, &err);
+}
+
+/* ---- the parent --------------------------------------------------------- */
+
+static int prepare_dirs(const struct plan_container *c, struct pr_error *err)
+{
+        _cleanup_free_ char *tlog = pr_asprintf("%s/termination-log", c->dir);
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        /* Every start gets a fresh writable layer, as a new container would
+         * under kubelet. pr_rm_rf() never crosses into a mount. */
+        r = pr_rm_rf(c->upper_dir, err);
+        if (r >= 0)
+                r = pr_rm_rf(c->work_dir, err);
+        if (r >= 0)
+                r = pr_mkdir_p(c->dir, 0700, err);
+        if (r >= 0)
+                r = pr_mkdir_p(c->upper_dir, 0755, err);
+        if (r >= 0)
+                r = pr_mkdir_p(c->work_dir, 0700, err);
+        if (r >= 0)
+                r = pr_mkdir_p(c->rootfs, 0755, err);
+        if (r < 0)
+                return r;
+        /* The termination message file, bind-mounted at
+         * terminationMessagePath; world-writable like kubelet's, since the
+         * container may run as any user. */
+        fd = open(tlog, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0)
+                return pr_err(err, errno, "create '%s'", tlog);
+        if (fchmod(fd, 0666) < 0)
+                return pr_err(err, errno, "chmod '%s'", tlog);
+        return 0;
+}
+
+static size_t path_depth(const char *p)
+{
+        size_t n = 0;
+
+        for (; *p; p++)
+                if (*p == '/' && p[1] && p[1] != '/')
+                        n++;
+        return n;
+}
+
+/* Parents before children (containerd sorts mounts the same way), stable
+ * otherwise, so /data is mounted before /data/cache. */
+static size_t *sort_mounts(const struct plan_container *c)
+{
+        size_t *order = pr_calloc(c->n_mounts ? c->n_mounts : 1, sizeof(*order));
+
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                size_t j = i, d = path_depth(c->mounts[i].target);
+
+                while (j > 0 && path_depth(c->mounts[order[j - 1]].target) > d) {
+                        order[j] = order[j - 1];
+                        j--;
+                }
+                order[j] = i;
+        }
+        return order;
+}
+
+static const char *find_path_env(char *const *env)
+{
+        for (size_t i = 0; env && env[i]; i++)
+                if (pr_startswith(env[i], "PATH="))
+                        return env[i] + 5;
+        return DEFAULT_PATH;
+}
+
+struct spawn_fds {
+        int ns[_NS_MAX];
+        int out[2], errp[2], in[2], start[2], sync[2];
+        int self_pidns;
+};
+
+static void spawn_fds_close(struct spawn_fds *f)
+{
+        int *all[] = { f->ns, f->out, f->errp, f->in, f->start, f->sync };
+        size_t sizes[] = { _NS_MAX, 2, 2, 2, 2, 2 };
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(all); i++)
+                for (size_t j = 0; j < sizes[i]; j++)
+                        pr_closep(&all[i][j]);
+        pr_closep(&f->self_pidns);
+}
+
+static int make_pipe(int p[2], int parent_end, struct pr_error *err)
+{
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return pr_err(err, errno, "pipe");
+        if (parent_end >= 0 && fcntl(p[parent_end], F_SETFL, O_NONBLOCK) < 0)
+                return pr_err(err, errno, "fcntl O_NONBLOCK");
+        return 0;
+}
+
+static int open_fds(const struct pod_plan *plan, const struct plan_container *c,
+                    const struct infra *infra, struct spawn_fds *f, struct pr_error *err)
+{
+        int r;
+
+        for (int i = 0; i < _NS_MAX; i++) {
+                _cleanup_free_ char *p = NULL;
+
+                if (i == NS_PID && !plan->share_pid)
+                        continue;
+                p = pr_asprintf("%s/%s", infra->ns_dir, ns_names[i]);
+                f->ns[i] = open(p, O_RDONLY | O_CLOEXEC);
+                if (f->ns[i] < 0)
+                        return pr_err(err, errno, "open namespace '%s'", p);
+        }
+        r = make_pipe(f->out, 0, err);
+        if (r >= 0)
+                r = make_pipe(f->errp, 0, err);
+        if (r >= 0)
+                r = make_pipe(f->start, 0, err);
+        if (r >= 0)
+                r = make_pipe(f->sync, -1, err);
+        if (r < 0)
+                return r;
+        if (c->stdin_open)
+                return make_pipe(f->in, 1, err);
+        f->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (f->in[0] < 0)
+                return pr_err(err, errno, "open '/dev/null'");
+        return 0;
+}
+
+/* With shareProcessNamespace the container must be born in the infra's pid
+ * namespace. setns(CLONE_NEWPID) changes only the namespace of the caller's
+ * future children, so the parent switches it around clone3() and switches
+ * back at once (allowed: our own namespace stays the active one). That is
+ * one syscall each way and no intermediate process, unlike a double fork
+ * with CLONE_PARENT. */
+static pid_t clone_child(const struct pod_plan *plan, struct spawn_fds *f, int *ret_pidfd,
+                         struct child_ctx *x, struct pr_error *err)
+{
+        uint64_t flags = CLONE_PIDFD | CLONE_NEWNS;
+        sigset_t all, old;
+        pid_t pid;
+
+        if (plan->share_pid) {
+                f->self_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+                if (f->self_pidns < 0)
+                        return pr_err(err, errno, "open '/proc/self/ns/pid'");
+                if (setns(f->ns[NS_PID], CLONE_NEWPID) < 0)
+                        return pr_err(err, errno, "setns into the pod's pid namespace");
+        } else if (!plan->host_pid) {
+                flags |= CLONE_NEWPID;
+        }
+        sigfillset(&all);
+        (void)sigprocmask(SIG_SETMASK, &all, &old);
+        pid = rt_clone3(flags, ret_pidfd);
+        if (pid == 0)
+                child_main(x);
+        (void)sigprocmask(SIG_SETMASK, &old, NULL);
+        if (plan->share_pid && setns(f->self_pidns, CLONE_NEWPID) < 0) {
+                int e = errno;
+
+                pr_killp(&pid);
+                return pr_err(err, e, "setns back into our own pid namespace");
+        }
+        if (pid < 0)
+                return pr_err(err, pid, "clone3");
+        return pid;
+}
+
+static int spawn(const struct pod_plan *plan, const struct plan_container *c,
+                 const struct infra *infra, const struct ctr_spawn_opts *opts,
+                 struct ctr_process *ret, struct pr_error *err)
+{
+        _cleanup_(spawn_fds_close) struct spawn_fds f = {};
+        _cleanup_free_ size_t *order = NULL;
+        _cleanup_pid_ pid_t pid = 0;
+        struct child_ctx x;
+        int pidfd = -1, r;
+        uint64_t start_time = 0;
+
+        memset(&f, -1, sizeof(f));
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (c->mounts[i].host_path) {
+                        r = volume_check_host_path(&c->mounts[i], err);
+                        if (r < 0)
+                                return pr_err_wrap(err, "volume '%s'", c->mounts[i].volume);
+                }
+        r = prepare_dirs(c, err);
+        if (r >= 0)
+                r = open_fds(plan, c, infra, &f, err);
+        if (r < 0)
+                return r;
+        order = sort_mounts(c);
+        x = (struct child_ctx){
+                .plan = plan,
+                .c = c,
+                .opts = opts,
+                .mount_order = order,
+                .path_env = find_path_env(c->env),
+                .sync_fd = f.sync[0],
+                .err_fd = f.start[1],
+                .stdio = { f.in[0], f.out[1], f.errp[1] },
+        };
+        memcpy(x.ns_fds, f.ns, sizeof(x.ns_fds));
+        pid = clone_child(plan, &f, &pidfd, &x, err);
+        if (pid < 0) {
+                r = pid;
+                pid = 0;
+                return r;
+        }
+        /* Sync point 1 reached: the child waits on f.sync. Our copies of its
+         * ends go now, so EOF on the start pipe means exec. */
+        pr_closep(&f.sync[0]);
+        pr_closep(&f.start[1]);
+        pr_closep(&f.out[1]);
+        pr_closep(&f.errp[1]);
+        pr_closep(&f.in[0]);
+        f.sync[0] = f.start[1] = f.out[1] = f.errp[1] = f.in[0] = -1;
+        /* Sync point 2. */
+        if (opts && opts->after_clone) {
+                r = opts->after_clone(opts->data, pid, err);
+                if (r < 0) {
+                        (void)close(pidfd);
+                        return r;
+                }
+        }
+        r = state_proc_start_time(pid, &start_time, err);
+        /* Sync point 3: go. */
+        if (r >= 0 && write(f.sync[1], "g", 1) != 1)
+                r = pr_err(err, errno, "wake the container process");
+        if (r < 0) {
+                (void)close(pidfd);
+                return r;
+        }
+        *ret = (struct ctr_process){
+                .pid = pid,
+                .pidfd = pidfd,
+                .stdout_fd = PR_TAKE_FD(f.out[0]),
+                .stderr_fd = PR_TAKE_FD(f.errp[0]),
+                .stdin_fd = c->stdin_open ? PR_TAKE_FD(f.in[1]) : -1,
+                .start_error_fd = PR_TAKE_FD(f.start[0]),
+                .start_time = start_time,
+        };
+        pid = 0;
+        return 0;
+}
+
+int ctr_spawn(const struct pod_plan *plan, const struct plan_container *c,
+              const struct infra *infra, const struct ctr_spawn_opts *opts,
+              struct ctr_process *ret, struct pr_error *err)
+{
+        int r = spawn(plan, c, infra, opts, ret, err);
+
+        if (r < 0)
+                return pr_err_wrap(err, "pod '%s': container '%s'", plan->name, c->name);
+        return 0;
+}
+
+int ctr_read_start_error(int fd, struct pr_error *err)
+{
+        struct start_error rec;
+        ssize_t n;
+
+        do
+                n = read(fd, &rec, sizeof(rec));
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EAGAIN ? -EAGAIN : pr_err(err, errno, "read start error");
+        if (n == 0)
+                return 0;
+        if ((size_t)n < sizeof(rec.code) + 1)
+                return pr_err_msg(err, EIO, "short start error record");
+        rec.msg[sizeof(rec.msg) - 1] = '\0';
+        if ((size_t)n < sizeof(rec))
+                rec.msg[(size_t)n - sizeof(rec.code)] = '\0';
+        (void)pr_err_msg(err, rec.code > 0 ? rec.code : EIO, "%s", rec.msg);
+        return 1;
+}
+
+int ctr_cleanup(const struct pod_plan *plan, const struct plan_container *c,
+                struct pr_error *err)
+{
+        _cleanup_free_ char *parent = pr_asprintf("%s/containers", plan->run_dir);
+        int r;
+
+        /* The overlay lived in the container's mount namespace; a mount here
+         * would only be left by something else, and is detached first so the
+         * removal below never reaches into the image. */
+        r = rt_umount_all(c->rootfs, err);
+        if (r >= 0)
+                r = pr_rm_rf(c->dir, err);
+        if (r < 0)
+                return pr_err_wrap(err, "pod '%s': container '%s': cleanup", plan->name, c->name);
+        if (rmdir(parent) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+                return pr_err(err, errno, "pod '%s': rmdir '%s'", plan->name, parent);
+        return 0;
+}
+
+void ctr_process_close(struct ctr_process *p)
+{
+        pr_closep(&p->pidfd);
+        pr_closep(&p->stdout_fd);
+        pr_closep(&p->stderr_fd);
+        pr_closep(&p->stdin_fd);
+        pr_closep(&p->start_error_fd);
+        p->pidfd = p->stdout_fd = p->stderr_fd = p->stdin_fd = p->start_error_fd = -1;
+}

@@ -1,0 +1,672 @@
+/* The pod's infra process and the host-side files of a pod: /etc/hosts,
+ * /etc/hostname, resolv.conf, the shared /dev/shm, the namespace bind mounts
+ * and the named network namespace. Runs in the supervisor (or `down`), as
+ * root. It must never wait for containers, print, or leave a mount or a
+ * process behind on a failed start; infra_cleanup() must work from the plan
+ * alone, after a crash and twice. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/sched.h>
+
+#include "pod/base/error.h"
+#include "pod/base/fs.h"
+#include "pod/base/log.h"
+#include "pod/base/util.h"
+#include "pod/pause/pause-int.h"
+#include "pod/plan.h"
+#include "pod/runtime-int.h"
+#include "pod/runtime.h"
+#include "pod/state.h"
+
+#define SHM_SIZE "65536k" /* Docker's and containerd's /dev/shm default, 64 MiB */
+#define RESOLV_MAX (64 * 1024)
+
+/* The namespaces the infra holds, in the order they are bind-mounted. */
+static const struct {
+        const char *name;
+        int flag;
+} ns_table[] = {
+        { "net", CLONE_NEWNET },
+        { "ipc", CLONE_NEWIPC },
+        { "uts", CLONE_NEWUTS },
+        { "pid", CLONE_NEWPID },
+};
+
+pid_t rt_clone3(uint64_t flags, int *ret_pidfd)
+{
+        struct clone_args args = {
+                .flags = flags,
+                .exit_signal = SIGCHLD,
+        };
+        int pidfd = -1;
+        long r;
+
+        if (flags & CLONE_PIDFD)
+                args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        r = syscall(SYS_clone3, &args, sizeof(args));
+        if (r < 0)
+                return -errno;
+        if (r > 0 && ret_pidfd)
+                *ret_pidfd = pidfd;
+        return (pid_t)r;
+}
+
+int rt_is_mount_point(const char *path)
+{
+        struct statx stx;
+
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return -EOPNOTSUPP;
+        return !!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+int rt_umount_all(const char *path, struct pr_error *err)
+{
+        /* Bounded: a path can hold a stack of mounts after repeated crashes,
+         * but never an endless one. */
+        for (int i = 0; i < 64; i++) {
+                if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+                        continue;
+                if (errno == EINVAL || errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return pr_err(err, errno, "umount '%s'", path);
+        }
+        return pr_err(err, EBUSY, "umount '%s'", path);
+}
+
+/* ---- generated files ---------------------------------------------------- */
+
+static char *dir_of(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+
+        return slash && slash != path ? pr_strndup(path, (size_t)(slash - path)) : pr_strdup("/");
+}
+
+/* kubelet's managedHostsFileContent() and hostsEntriesFromHostAliases(),
+ * byte for byte. */
+int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char *dir = dir_of(plan->hosts_path);
+        const struct spec_pod *spec = plan->spec;
+        char *next;
+        int r;
+
+        buf = pr_strdup("# Kubernetes-managed hosts file.\n"
+                        "127.0.0.1\tlocalhost\n"
+                        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                        "fe00::0\tip6-localnet\n"
+                        "fe00::0\tip6-mcastprefix\n"
+                        "fe00::1\tip6-allnodes\n"
+                        "fe00::2\tip6-allrouters\n");
+        if (ip && *ip) {
+                if (plan->fqdn)
+                        next = pr_asprintf("%s%s\t%s\t%s\n", buf, ip, plan->fqdn, plan->hostname);
+                else
+                        next = pr_asprintf("%s%s\t%s\n", buf, ip, plan->hostname);
+                free(buf);
+                buf = next;
+        }
+        for (size_t i = 0; spec && i < spec->n_host_aliases; i++) {
+                const struct spec_host_alias *a = &spec->host_aliases[i];
+
+                next = pr_asprintf("%s%s%s\t", buf, i == 0 ? "\n# Entries added by HostAliases.\n" : "",
+                                   a->ip);
+                free(buf);
+                buf = next;
+                for (size_t j = 0; a->hostnames && a->hostnames[j]; j++) {
+                        next = pr_asprintf("%s%s%s", buf, j ? "\t" : "", a->hostnames[j]);
+                        free(buf);
+                        buf = next;
+                }
+                next = pr_asprintf("%s\n", buf);
+                free(buf);
+                buf = next;
+        }
+        r = pr_mkdir_p(dir, 0755, err);
+        if (r >= 0)
+                r = pr_write_file_atomic(plan->hosts_path, buf, strlen(buf), 0644, err);
+        return r < 0 ? pr_err_wrap(err, "pod '%s': hosts file", plan->name) : 0;
+}
+
+struct resolv {
+        char **servers;
+        char **searches;
+        char **options;
+};
+
+static void resolv_done(struct resolv *rv)
+{
+        pr_strv_free(rv->servers);
+        pr_strv_free(rv->searches);
+        pr_strv_free(rv->options);
+}
+
+static void add_words(char ***v, char *rest)
+{
+        char *save = NULL;
+
+        for (char *w = strtok_r(rest, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                pr_strv_push(v, w);
+}
+
+/* The resolver's own rules: the last search line wins, options accumulate. */
+static void parse_resolv(char *text, struct resolv *rv)
+{
+        char *save = NULL;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                line[strcspn(line, "#;")] = '\0';
+                if (pr_startswith(line, "nameserver") && strchr(" \t", line[10]) && line[10]) {
+                        add_words(&rv->servers, line + 10);
+                } else if (pr_startswith(line, "search") && line[6] && strchr(" \t", line[6])) {
+                        rv->searches = pr_strv_free(rv->searches);
+                        add_words(&rv->searches, line + 6);
+                } else if (pr_startswith(line, "options") && line[7] && strchr(" \t", line[7])) {
+                        add_words(&rv->options, line + 7);
+                }
+        }
+}
+
+/* The host's resolver file. Where systemd-resolved owns /etc/resolv.conf
+ * (nameserver 127.0.0.53, unreachable from the pod's network namespace) use
+ * its upstream file, as kubelet's --resolv-conf is told to on such hosts. */
+static int read_host_resolv(struct resolv *rv, struct pr_error *err)
+{
+        static const char *const files[] = { "/run/systemd/resolve/resolv.conf",
+                                             "/etc/resolv.conf" };
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *text = NULL;
+                int r = pr_read_file(files[i], RESOLV_MAX, &text, NULL, err);
+
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                parse_resolv(text, rv);
+                return 0;
+        }
+        return 0;
+}
+
+static void set_option(char ***opts, const char *name, const char *value)
+{
+        _cleanup_free_ char *word = value ? pr_asprintf("%s:%s", name, value) : pr_strdup(name);
+        size_t len = strlen(name);
+
+        for (size_t i = 0; *opts && (*opts)[i]; i++) {
+                if (strncmp((*opts)[i], name, len) == 0 &&
+                    ((*opts)[i][len] == '\0' || (*opts)[i][len] == ':')) {
+                        free((*opts)[i]);
+                        (*opts)[i] = PR_TAKE_PTR(word);
+                        return;
+                }
+        }
+        pr_strv_push(opts, word);
+}
+
+static void append_line(char **buf, const char *key, char **words)
+{
+        char *next;
+
+        if (!words || !words[0])
+                return;
+        next = pr_asprintf("%s%s", *buf, key);
+        free(*buf);
+        *buf = next;
+        for (size_t i = 0; words[i]; i++) {
+                next = pr_asprintf("%s %s", *buf, words[i]);
+                free(*buf);
+                *buf = next;
+        }
+        next = pr_asprintf("%s\n", *buf);
+        free(*buf);
+        *buf = next;
+}
+
+/* dnsPolicy Default, and ClusterFirst (there is no cluster DNS here, and
+ * kubelet without --cluster-dns falls back to Default the same way): the
+ * host's resolver, then dnsConfig merged in. None: dnsConfig alone. The
+ * layout is containerd's: search, nameservers, options. */
+static int write_resolv(const struct pod_plan *plan, struct pr_error *err)
+{
+        _cleanup_(resolv_done) struct resolv rv = {};
+        _cleanup_free_ char *buf = pr_strdup("");
+        const struct spec_pod *spec = plan->spec;
+        const struct spec_dns_config *dc = spec ? &spec->dns_config : NULL;
+        int r;
+
+        if (!spec || spec->dns_policy != SPEC_DNS_NONE) {
+                r = read_host_resolv(&rv, err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; dc && dc->nameservers && dc->nameservers[i]; i++)
+                pr_strv_push(&rv.servers, dc->nameservers[i]);
+        for (size_t i = 0; dc && dc->searches && dc->searches[i]; i++)
+                pr_strv_push(&rv.searches, dc->searches[i]);
+        for (size_t i = 0; dc && i < dc->options.n; i++)
+                set_option(&rv.options, dc->options.items[i].key, dc->options.items[i].value);
+        append_line(&buf, "search", rv.searches);
+        for (size_t i = 0; rv.servers && rv.servers[i]; i++) {
+                char *next = pr_asprintf("%snameserver %s\n", buf, rv.servers[i]);
+
+                free(buf);
+                buf = next;
+        }
+        append_line(&buf, "options", rv.options);
+        return pr_write_file_atomic(plan->resolv_path, buf, strlen(buf), 0644, err);
+}
+
+static int write_etc_files(const struct pod_plan *plan, struct pr_error *err)
+{
+        _cleanup_free_ char *hostname = pr_asprintf("%s\n", plan->hostname);
+        _cleanup_free_ char *dir = dir_of(plan->hostname_path);
+        int r;
+
+        r = infra_write_hosts(plan, plan->pod_ip, err);
+        if (r < 0)
+                return r;
+        r = pr_mkdir_p(dir, 0755, err);
+        if (r >= 0)
+                r = pr_write_file_atomic(plan->hostname_path, hostname, strlen(hostname), 0644,
+                                         err);
+        if (r >= 0)
+                r = write_resolv(plan, err);
+        return r;
+}
+
+/* ---- mounts on the host --------------------------------------------------- */
+
+/* The pod's run dir becomes a private mount of itself: the namespace files
+ * and the shm tmpfs below it then neither propagate to peers of a shared /run
+ * (where an nsfs bind could pin a namespace in another mount namespace) nor
+ * receive mounts from them. */
+static int make_private_mount(const char *dir, struct pr_error *err)
+{
+        int r = rt_is_mount_point(dir);
+
+        if (r < 0 && r != -EOPNOTSUPP)
+                return pr_err(err, r, "stat '%s'", dir);
+        if (r <= 0 && mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+                return pr_err(err, errno, "bind mount '%s' on itself", dir);
+        if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0)
+                return pr_err(err, errno, "make '%s' a private mount", dir);
+        return 0;
+}
+
+static int mount_shm(const struct pod_plan *plan, struct pr_error *err)
+{
+        int r = pr_mkdir_p(plan->shm_dir, 0755, err);
+
+        if (r < 0)
+                return r;
+        if (mount("shm", plan->shm_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "mode=1777,size=" SHM_SIZE) < 0)
+                return pr_err(err, errno, "mount tmpfs on '%s'", plan->shm_dir);
+        return 0;
+}
+
+static int bind_file(const char *source, const char *target, struct pr_error *err)
+{
+        _cleanup_close_ int fd = -1;
+
+        /* A plain file as the mount point; O_NOFOLLOW so a planted symlink
+         * cannot make us create or mount elsewhere. */
+        fd = open(target, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
+        if (fd < 0)
+                return pr_err(err, errno, "create '%s'", target);
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                return pr_err(err, errno, "bind mount '%s' on '%s'", source, target);
+        return 0;
+}
+
+static int bind_namespaces(const struct pod_plan *plan, pid_t pid, const char *ns_dir,
+                           struct pr_error *err)
+{
+        int r = pr_mkdir_p(ns_dir, 0755, err);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < PR_ELEMENTSOF(ns_table); i++) {
+                _cleanup_free_ char *src = NULL, *dst = NULL;
+
+                if (ns_table[i].flag == CLONE_NEWPID && !plan->share_pid)
+                        continue;
+                src = pr_asprintf("/proc/%d/ns/%s", (int)pid, ns_table[i].name);
+                dst = pr_asprintf("%s/%s", ns_dir, ns_table[i].name);
+                r = bind_file(src, dst, err);
+                if (r < 0)
+                        return r;
+        }
+        if (plan->host_network || !plan->netns_path)
+                return 0;
+        {
+                _cleanup_free_ char *dir = dir_of(plan->netns_path);
+                _cleanup_free_ char *src = pr_asprintf("/proc/%d/ns/net", (int)pid);
+
+                r = pr_mkdir_p(dir, 0755, err);
+                if (r >= 0)
+                        r = bind_file(src, plan->netns_path, err);
+        }
+        return r;
+}
+
+/* ---- the pause process -------------------------------------------------- */
+
+static const char *pause_exit_reason(int code)
+{
+        switch (code) {
+        case PAUSE_EXIT_USAGE:
+                return "bad arguments";
+        case PAUSE_EXIT_HOSTNAME:
+                return "sethostname failed";
+        case PAUSE_EXIT_LOOPBACK:
+                return "bringing lo up failed";
+        case PAUSE_EXIT_SUBREAPER:
+                return "becoming a child subreaper failed";
+        case PAUSE_EXIT_SIGMASK:
+                return "blocking signals failed";
+        case PAUSE_EXIT_READY:
+                return "writing its ready byte failed";
+        default:
+                return "unexpected exit";
+        }
+}
+
+/* CHILD of clone3, in the new namespaces: wires fds and execs pause. Only
+ * async-signal-safe calls; on failure the errno goes to err_fd. */
+static _Noreturn void exec_pause(const char *pause_path, char *const *argv, int devnull,
+                                 int ready_fd, int err_fd)
+{
+        sigset_t none;
+        int e;
+
+        /* The supervisor's handlers (libuv's) must not run here. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void)signal(sig, SIG_DFL);
+        /* Above every fd that is about to be replaced, then into place: pause
+         * keeps 0-2 on /dev/null and its ready fd as 3; all else closes on exec. */
+        devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
+        ready_fd = fcntl(ready_fd, F_DUPFD_CLOEXEC, 10);
+        if (devnull < 0 || ready_fd < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+            dup2(devnull, 2) < 0 || dup2(ready_fd, 3) < 0 ||
+            close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                goto fail;
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(pause_path, argv, (char *[]){ NULL });
+fail:
+        e = errno;
+        (void)!write(err_fd, &e, sizeof(e));
+        _exit(127);
+}
+
+static int wait_pause_ready(const char *pause_path, pid_t pid, int err_fd, int ready_fd,
+                            struct pr_error *err)
+{
+        char byte;
+        int e, status;
+        ssize_t n;
+
+        do
+                n = read(err_fd, &e, sizeof(e));
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)sizeof(e))
+                return pr_err(err, e, "exec '%s'", pause_path);
+        do
+                n = read(ready_fd, &byte, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 1)
+                return 0;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return pr_err(err, errno, "infra '%s': wait", pause_path);
+        if (WIFEXITED(status))
+                return pr_err_msg(err, EIO, "infra '%s' exited with %d: %s", pause_path,
+                                  WEXITSTATUS(status), pause_exit_reason(WEXITSTATUS(status)));
+        return pr_err_msg(err, EIO, "infra '%s' killed by signal %d", pause_path,
+                          WTERMSIG(status));
+}
+
+static int start_pause(const struct pod_plan *plan, const char *pause_path, pid_t *ret_pid,
+                       int *ret_pidfd, struct pr_error *err)
+{
+        _cleanup_close_ int devnull = -1, err_r = -1, err_w = -1, ready_r = -1, ready_w = -1;
+        int p[2], pidfd = -1;
+        uint64_t flags = CLONE_PIDFD | CLONE_NEWUTS;
+        /* Without a UTS namespace of its own (hostNetwork) the hostname is the
+         * node's, as with kubelet: pause gets "" and leaves it alone. */
+        char *argv[] = { (char *)"podrun-pause",
+                         plan->host_network ? (char *)"" : plan->hostname, (char *)"3", NULL };
+        sigset_t all, old;
+        pid_t pid;
+        int r;
+
+        if (!plan->host_network)
+                flags |= CLONE_NEWNET;
+        else
+                flags &= ~(uint64_t)CLONE_NEWUTS;
+        if (!plan->host_ipc)
+                flags |= CLONE_NEWIPC;
+        if (plan->share_pid)
+                flags |= CLONE_NEWPID;
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull < 0)
+                return pr_err(err, errno, "open '/dev/null'");
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return pr_err(err, errno, "pipe");
+        err_r = p[0], err_w = p[1];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return pr_err(err, errno, "pipe");
+        ready_r = p[0], ready_w = p[1];
+
+        sigfillset(&all);
+        (void)sigprocmask(SIG_SETMASK, &all, &old);
+        pid = rt_clone3(flags, &pidfd);
+        if (pid == 0)
+                exec_pause(pause_path, argv, devnull, ready_w, err_w);
+        (void)sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid < 0)
+                return pr_err(err, pid, "clone3 the infra process");
+        pr_closep(&err_w);
+        err_w = -1;
+        pr_closep(&ready_w);
+        ready_w = -1;
+        r = wait_pause_ready(pause_path, pid, err_r, ready_r, err);
+        if (r < 0) {
+                pr_killp(&pid);
+                (void)close(pidfd);
+                return r;
+        }
+        *ret_pid = pid;
+        *ret_pidfd = pidfd;
+        return 0;
+}
+
+int infra_start(const struct pod_plan *plan, const char *pause_path, struct infra *ret,
+                struct pr_error *err)
+{
+        _cleanup_free_ char *ns_dir = pr_asprintf("%s/ns", plan->run_dir);
+        pid_t pid = 0;
+        int pidfd = -1, r;
+        uint64_t start_time = 0;
+
+        r = pr_mkdir_p(plan->run_dir, 0700, err);
+        if (r >= 0)
+                r = make_private_mount(plan->run_dir, err);
+        if (r >= 0)
+                r = write_etc_files(plan, err);
+        if (r >= 0)
+                r = mount_shm(plan, err);
+        if (r >= 0)
+                r = volume_prepare_pod(plan, err);
+        if (r >= 0)
+                r = start_pause(plan, pause_path, &pid, &pidfd, err);
+        if (r >= 0)
+                r = bind_namespaces(plan, pid, ns_dir, err);
+        if (r >= 0)
+                r = state_proc_start_time(pid, &start_time, err);
+        if (r < 0) {
+                struct pr_error ignored = {};
+
+                if (pid > 0) {
+                        pr_killp(&pid);
+                        (void)close(pidfd);
+                }
+                (void)infra_cleanup(plan, &ignored);
+                return pr_err_wrap(err, "pod '%s': infra", plan->name);
+        }
+        *ret = (struct infra){
+                .pid = pid,
+                .pidfd = pidfd,
+                .start_time = start_time,
+                .ns_dir = PR_TAKE_PTR(ns_dir),
+        };
+        return 0;
+}
+
+/* ---- stopping and cleaning up ------------------------------------------- */
+
+static int wait_pidfd(int pidfd, uint64_t timeout_usec)
+{
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        uint64_t deadline = pr_now_mono_usec() + timeout_usec;
+
+        for (;;) {
+                uint64_t now = pr_now_mono_usec();
+                int ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+                int r = poll(&pfd, 1, ms);
+
+                if (r > 0)
+                        return 1;
+                if (r == 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int infra_stop(struct infra *infra, uint64_t timeout_usec, struct pr_error *err)
+{
+        siginfo_t si;
+        int r;
+
+        if (infra->pid <= 0)
+                return 0;
+        if (infra->pidfd < 0) {
+                uint64_t t = 0;
+                struct pr_error ignored = {};
+
+                infra->pidfd = pidfd_open(infra->pid, 0);
+                if (infra->pidfd < 0)
+                        return errno == ESRCH ? 0 : pr_err(err, errno, "infra pid %d: pidfd_open",
+                                                          (int)infra->pid);
+                /* Checked after pidfd_open: from here the pid cannot be reused
+                 * under us, and a different start time means it already was. */
+                if (state_proc_start_time(infra->pid, &t, &ignored) < 0 ||
+                    (infra->start_time && t != infra->start_time))
+                        goto done;
+        }
+        if (pidfd_send_signal(infra->pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
+                return pr_err(err, errno, "infra pid %d: kill", (int)infra->pid);
+        r = wait_pidfd(infra->pidfd, timeout_usec);
+        if (r == 0) {
+                if (pidfd_send_signal(infra->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                        return pr_err(err, errno, "infra pid %d: kill", (int)infra->pid);
+                r = wait_pidfd(infra->pidfd, 10 * PR_USEC_PER_SEC);
+        }
+        if (r < 0)
+                return pr_err(err, r, "infra pid %d: poll", (int)infra->pid);
+        /* ECHILD: not our child (restored from a state file) or already reaped. */
+        while (waitid(P_PIDFD, (id_t)infra->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                ;
+done:
+        (void)close(infra->pidfd);
+        infra->pidfd = -1;
+        infra->pid = 0;
+        return 0;
+}
+
+static void keep_first(int *first, int r, struct pr_error *err, struct pr_error *tmp)
+{
+        if (r < 0 && *first >= 0) {
+                *first = r;
+                *err = *tmp;
+        }
+}
+
+static int remove_file(const char *path, struct pr_error *err)
+{
+        int r = rt_umount_all(path, err);
+
+        if (r < 0)
+                return r;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return pr_err(err, errno, "unlink '%s'", path);
+        return 0;
+}
+
+static int remove_dir(const char *path, struct pr_error *err)
+{
+        if (rmdir(path) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+                return pr_err(err, errno, "rmdir '%s'", path);
+        return 0;
+}
+
+int infra_cleanup(const struct pod_plan *plan, struct pr_error *err)
+{
+        _cleanup_free_ char *ns_dir = pr_asprintf("%s/ns", plan->run_dir);
+        _cleanup_free_ char *etc_dir = dir_of(plan->hosts_path);
+        struct pr_error tmp = {};
+        int first = 0;
+
+        /* Every step runs even when an earlier one failed: down must remove
+         * as much as it can; the first failure is the one reported. */
+        if (plan->netns_path)
+                keep_first(&first, remove_file(plan->netns_path, &tmp), err, &tmp);
+        for (size_t i = 0; i < PR_ELEMENTSOF(ns_table); i++) {
+                _cleanup_free_ char *p = pr_asprintf("%s/%s", ns_dir, ns_table[i].name);
+
+                keep_first(&first, remove_file(p, &tmp), err, &tmp);
+        }
+        keep_first(&first, remove_dir(ns_dir, &tmp), err, &tmp);
+        keep_first(&first, rt_umount_all(plan->shm_dir, &tmp), err, &tmp);
+        keep_first(&first, remove_dir(plan->shm_dir, &tmp), err, &tmp);
+        keep_first(&first, volume_cleanup_pod(plan, &tmp), err, &tmp);
+        keep_first(&first, remove_file(plan->hosts_path, &tmp), err, &tmp);
+        keep_first(&first, remove_file(plan->hostname_path, &tmp), err, &tmp);
+        keep_first(&first, remove_file(plan->resolv_path, &tmp), err, &tmp);
+        keep_first(&first, remove_dir(etc_dir, &tmp), err, &tmp);
+        /* Last: the private self-bind of the run dir (the state file below it
+         * stays; it is the same directory). */
+        if (rt_is_mount_point(plan->run_dir) > 0 && umount2(plan->run_dir, MNT_DETACH) < 0)
+                keep_first(&first, pr_err(&tmp, errno, "umount '%s'", plan->run_dir), err, &tmp);
+        if (first < 0)
+                return pr_err_wrap(err, "pod '%s': cleanup", plan->name);
+        return 0;
+}
+
+void infra_done(struct infra *infra)
+{
+        if (infra->pidfd >= 0)
+                (void)close(infra->pidfd);
+        infra->pidfd = -1;
+        free(infra->ns_dir);
+        infra->ns_dir = NULL;
+}
