@@ -2,7 +2,8 @@
  * mounts and resources, by the API server's validateContainers and
  * validateInitContainers. Probes and hooks are in validate-probe.c. podrun
  * adds one rule of its own: a mountPath must be absolute, as on Linux
- * nodes the runtime requires it anyway. */
+ * nodes the runtime requires it anyway. It must never stop at a first
+ * error: every container is checked whole. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

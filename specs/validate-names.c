@@ -1,8 +1,9 @@
 /* The vocabulary of validation: Kubernetes' error shapes and its name rules
  * (DNS labels and subdomains, port names, environment variable names, IP
  * addresses), with the exact messages of k8s.io/apimachinery, so a podrun
- * diagnostic reads as the API server's would. Owns wording only; which
- * field gets which rule is decided in validate*.c. */
+ * diagnostic reads as the API server's would. Owns wording only: it must
+ * never decide which field gets which rule (validate*.c do), and never
+ * reword a message Kubernetes has, since users search for them. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>

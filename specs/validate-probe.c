@@ -1,7 +1,8 @@
 /* Probes and lifecycle hooks: exactly one handler each, its port and path,
  * and the probe timings, by the API server's validateProbe, validateHandler
  * and validateLifecycle. Which containers may have them (not plain init
- * containers) is decided here too. */
+ * containers) is decided here too. It must never run or time a probe:
+ * that is the supervisor's job. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

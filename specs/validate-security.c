@@ -2,7 +2,9 @@
  * sysctls, seccomp, capabilities, procMount. The API server's rules, plus
  * the two kubelet applies before it runs a pod (the safe sysctl list) and
  * the runtime applies (known capability names), so that podrun refuses at
- * validation what would otherwise fail, or be unsafe, at start. */
+ * validation what would otherwise fail, or be unsafe, at start. It must
+ * never look at the host (kernel version, /proc/sys): a manifest is valid
+ * or not the same way on every machine. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

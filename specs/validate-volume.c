@@ -1,7 +1,8 @@
 /* Volumes and the downward API: names, one source each, the paths and
  * modes of projected files, and the field selectors that env vars and
  * downwardAPI volumes share. The API server's rules, plus one of podrun's
- * own: a hostPath must be absolute, because podrun binds it as given. */
+ * own: a hostPath must be absolute, because podrun binds it as given. It
+ * must never touch the paths it checks; the runtime resolves them safely. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
