@@ -100,23 +100,56 @@ static struct json_object *refs_map(struct json_object *o)
         return image_json_get(o, "refs");
 }
 
-/* The id a ref names, by exact key, then by normalised form; NULL when
- * absent. ret_key gets the key that matched. */
-static const char *refs_find(struct json_object *o, const char *ref, const char **ret_key)
+/* An id prefix of at least 4 hex digits that names exactly one stored
+ * content, as `docker rmi 0f07c8d8` takes; ret_key gets a ref naming it. */
+static const char *refs_find_id(struct json_object *o, const char *prefix, const char **ret_key)
+{
+        size_t n = strlen(prefix);
+        const char *id = NULL;
+
+        if (n < 4 || n > 64 || strspn(prefix, "0123456789abcdef") != n)
+                return NULL;
+        json_object_object_foreach(refs_map(o), k, v)
+        {
+                const char *s = json_object_get_string(v);
+
+                if (!s || strncmp(s, prefix, n) != 0)
+                        continue;
+                if (id && strcmp(id, s) != 0)
+                        return NULL; /* ambiguous */
+                id = s;
+                if (ret_key)
+                        *ret_key = k;
+        }
+        return id;
+}
+
+/* The id a ref names, by exact key, then by normalised form, then as an id
+ * prefix (*ret_by_id set); NULL when absent. ret_key gets the key that
+ * matched, its storage owned by o. */
+static const char *refs_find(struct json_object *o, const char *ref, const char **ret_key,
+                             bool *ret_by_id)
 {
         _cleanup_free_ char *norm = NULL;
         struct json_object *v;
         const char *key = ref;
 
+        if (ret_by_id)
+                *ret_by_id = false;
         v = image_json_get(refs_map(o), ref);
         if (!v && image_ref_normalize(ref, &norm, NULL) >= 0) {
                 v = image_json_get(refs_map(o), norm);
                 key = norm;
         }
-        if (!v || !json_object_is_type(v, json_type_string))
+        if (!v) {
+                const char *id = refs_find_id(o, ref, ret_key);
+                if (id && ret_by_id)
+                        *ret_by_id = true;
+                return id;
+        }
+        if (!json_object_is_type(v, json_type_string))
                 return NULL;
         if (ret_key) {
-                /* The key's storage lives in the object, not in norm. */
                 json_object_object_foreach(refs_map(o), k, val)
                 {
                         (void)val;
@@ -642,7 +675,7 @@ int image_resolve(const char *root_dir, const char *ref, struct image **ret, str
         r = refs_load(store, &refs, err);
         if (r < 0)
                 return pr_err_wrap(err, "image '%s'", ref);
-        id = refs_find(refs, ref, &key);
+        id = refs_find(refs, ref, &key, NULL);
         if (!id) {
                 /* A malformed reference says so rather than "not found". */
                 r = image_ref_normalize(ref, &norm, err);
@@ -707,12 +740,31 @@ int image_list(const char *root_dir, struct image ***ret, size_t *ret_n, struct 
         return 0;
 }
 
+/* By name: that one ref. By id: every ref naming that content. */
+static void refs_drop(struct json_object *refs, const char *key, const char *id, bool by_id)
+{
+        _cleanup_strv_free_ char **keys = NULL;
+
+        if (!by_id) {
+                json_object_object_del(refs_map(refs), key);
+                return;
+        }
+        json_object_object_foreach(refs_map(refs), k, v)
+        {
+                if (pr_streq(json_object_get_string(v), id))
+                        pr_strv_push(&keys, k);
+        }
+        for (size_t i = 0; keys && keys[i]; i++)
+                json_object_object_del(refs_map(refs), keys[i]);
+}
+
 int image_remove(const char *root_dir, const char *ref, struct pr_error *err)
 {
         _cleanup_free_ char *store = store_path(root_dir), *id = NULL, *key = NULL;
         _cleanup_json_ struct json_object *refs = NULL;
         _cleanup_close_ int lock = -1;
         const char *found, *k = NULL;
+        bool by_id;
         int r;
 
         r = store_lock(store, &lock, err);
@@ -720,12 +772,12 @@ int image_remove(const char *root_dir, const char *ref, struct pr_error *err)
                 r = refs_load(store, &refs, err);
         if (r < 0)
                 return pr_err_wrap(err, "image '%s'", ref);
-        found = refs_find(refs, ref, &k);
+        found = refs_find(refs, ref, &k, &by_id);
         if (!found)
                 return pr_err_msg(err, ENOENT, "image '%s' not found", ref);
         id = pr_strdup(found);
         key = pr_strdup(k);
-        json_object_object_del(refs_map(refs), key);
+        refs_drop(refs, key, id, by_id);
         r = refs_save(store, refs, err);
         if (r >= 0 && valid_id(id) && !id_in_use(refs, id))
                 r = discard_content(store, id, err);

@@ -47,7 +47,8 @@ void image_ref_familiar(const char *normalized, char **ret_repo, char **ret_tag)
 int image_import(const char *root_dir, const char *ref, const char *path,
                  const struct image_config *config, struct pr_error *err);
 
-/* Finds an image by exact reference, then by normalised form. -ENOENT with a
+/* Finds an image by exact reference, then by normalised form, then as a
+ * unique prefix (4 or more hex digits) of an image id. -ENOENT with a
  * message naming the image and the import command when absent. */
 int image_resolve(const char *root_dir, const char *ref, struct image **ret, struct pr_error *err);
 
@@ -56,7 +57,8 @@ int image_resolve(const char *root_dir, const char *ref, struct image **ret, str
 int image_list(const char *root_dir, struct image ***ret, size_t *ret_n, struct pr_error *err);
 struct image **image_list_free(struct image **list, size_t n);
 
-/* Removes a reference, and the content when no other reference uses it.
+/* Removes a reference (or, given an id prefix, every reference to that
+ * content), and the content when no other reference uses it.
  * Running pods are not checked: a pod whose overlay sits on the removed
  * content sees its files vanish, so remove an image only when unused. */
 int image_remove(const char *root_dir, const char *ref, struct pr_error *err);

@@ -776,3 +776,28 @@ Test(image, concurrent_imports_of_one_name)
         cr_assert_eq(dirs, 3, "expected .lock, refs.json and one image: %s", names);
         cr_assert(strstr(names, img->id), "%s", names);
 }
+
+Test(image, resolve_and_remove_by_id_prefix)
+{
+        _cleanup_(image_freep) struct image *img = NULL, *by_id = NULL, *by_full = NULL;
+        _cleanup_free_ char *prefix = NULL;
+        struct pr_error err = {};
+
+        cr_assert_eq(image_import(root, "byid", src, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(image_resolve(root, "byid", &img, &err), 0, "%s", err.msg);
+        prefix = pr_strndup(img->id, 12);
+        cr_assert_eq(image_resolve(root, prefix, &by_id, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(by_id->id, img->id);
+        cr_assert_str_eq(by_id->ref, "docker.io/library/byid:latest");
+        cr_assert_eq(image_resolve(root, img->id, &by_full, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(by_full->dir, img->dir);
+        /* Too short to be taken as an id, and not a stored name. */
+        {
+                _cleanup_(image_freep) struct image *none = NULL;
+                _cleanup_free_ char *three = pr_strndup(img->id, 3);
+                cr_assert_eq(image_resolve(root, three, &none, &err), -ENOENT);
+        }
+        cr_assert_eq(image_remove(root, prefix, &err), 0, "%s", err.msg);
+        cr_assert_eq(access(img->dir, F_OK), -1);
+        cr_assert_eq(image_remove(root, "byid", &err), -ENOENT);
+}
