@@ -58,9 +58,9 @@ int image_list(const char *root_dir, struct image ***ret, size_t *ret_n, struct 
 struct image **image_list_free(struct image **list, size_t n);
 
 /* Removes a reference (or, given an id prefix, every reference to that
- * content), and the content when no other reference uses it.
- * Running pods are not checked: a pod whose overlay sits on the removed
- * content sees its files vanish, so remove an image only when unused. */
+ * content), and the content when no other reference uses it. Pods are not
+ * checked here (`podrun image rm` checks the run dir's state files): a pod
+ * whose overlay sits on removed content sees its files vanish. */
 int image_remove(const char *root_dir, const char *ref, struct pr_error *err);
 
 /* Reads an OCI image config file ({"config": {"Entrypoint": [...], ...}}). */

@@ -13,6 +13,7 @@
 #include "pod/base/util.h"
 #include "pod/cli/cli.h"
 #include "pod/image.h"
+#include "pod/state.h"
 
 static const char image_help[] =
     "Commands:\n"
@@ -41,10 +42,13 @@ static const char ls_help[] = "Usage: podrun image ls [--json]\n\n"
                               "  --json       print a JSON array\n"
                               "  -h, --help   show this help\n";
 
-static const char rm_help[] = "Usage: podrun image rm NAME...\n\n"
-                              "Removes images from the store, stopping at the first failure.\n"
-                              "Pods that use an image are not checked.\n\n"
-                              "  -h, --help   show this help\n";
+static const char rm_help[] =
+    "Usage: podrun image rm [-f] NAME...\n\n"
+    "Removes images (by name, or by an id prefix of 4 or more hex digits) from the\n"
+    "store, stopping at the first failure. An image that a pod in --run-dir uses is\n"
+    "kept unless --force is given.\n\n"
+    "  -f, --force  remove even when a pod uses the image\n"
+    "  -h, --help   show this help\n";
 
 static void config_donep(struct image_config *c)
 {
@@ -328,25 +332,82 @@ static int image_ls_cmd(int argc, char **argv, struct pr_error *err)
         return 0;
 }
 
+/* A pod that has not been taken down may still run, or restart, on the
+ * image's content: its state file names the content by id. */
+static int find_user(const char *id, char **ret_pod, struct pr_error *err)
+{
+        _cleanup_strv_free_ char **pods = NULL;
+        int r;
+
+        r = state_list(arg_run_dir, &pods, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; pods && pods[i]; i++) {
+                _cleanup_free_ char *path = state_path(arg_run_dir, pods[i]);
+                _cleanup_(state_freep) struct pod_state *st = NULL;
+                struct pr_error e = {};
+
+                if (state_read(path, &st, &e) < 0)
+                        continue; /* gone meanwhile, or not ours to judge */
+                for (size_t j = 0; j < st->n_containers; j++) {
+                        if (pr_streq(st->containers[j].image_id, id)) {
+                                *ret_pod = pr_strdup(pods[i]);
+                                return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int remove_one(const char *name, bool force, struct pr_error *err)
+{
+        _cleanup_free_ char *pod = NULL;
+        struct image *img = NULL;
+        int r;
+
+        if (!force) {
+                r = image_resolve(arg_root_dir, name, &img, err);
+                if (r == -ENOENT)
+                        return pr_err_msg(err, ENOENT, "image '%s' not found", name);
+                if (r < 0)
+                        return r;
+                r = find_user(img->id, &pod, err);
+                image_free(img);
+                if (r < 0)
+                        return pr_err_wrap(err, "image '%s'", name);
+                if (r > 0)
+                        return pr_err_msg(err, EBUSY,
+                                          "image '%s' is in use by pod '%s'; run 'podrun down %s' "
+                                          "first, or use --force",
+                                          name, pod, pod);
+        }
+        return image_remove(arg_root_dir, name, err);
+}
+
 static int image_rm_cmd(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
+            {"force", no_argument, NULL, 'f'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
+        bool force = false;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "fh", options, NULL)) >= 0) {
                 if (c == 'h') {
                         fputs(rm_help, stdout);
                         return 0;
                 }
-                return cli_usage_error(err, "image", "rm: unknown option '%s'", argv[optind - 1]);
+                if (c != 'f')
+                        return cli_usage_error(err, "image", "rm: unknown option '%s'",
+                                               argv[optind - 1]);
+                force = true;
         }
         if (optind >= argc)
                 return cli_usage_error(err, "image", "rm: no image given");
         for (int i = optind; i < argc; i++) {
-                r = image_remove(arg_root_dir, argv[i], err);
+                r = remove_one(argv[i], force, err);
                 if (r < 0)
                         return r;
                 printf("Deleted: %s\n", argv[i]);

@@ -67,9 +67,18 @@ expect 0 "$podrun" --root "$root" image import --help
 echo "$out" | grep -q "^Usage: podrun image import" || fail "$out"
 expect 0 "$podrun" --root "$root" image --help
 
-expect 0 "$podrun" --root "$root" image rm probe localhost:5000/probe:tgz
-expect 1 "$podrun" --root "$root" image rm probe
+# A pod in the run dir that uses the image keeps it, unless --force.
+id=$(basename "$(dirname "$rootfs")")
+mkdir -p "$tmp/run/pods/web"
+printf '{"version": 1, "name": "web", "containers": [{"name": "app", "imageID": "%s"}]}\n' \
+        "$id" >"$tmp/run/pods/web/state.json"
+expect 1 "$podrun" --root "$root" --run-dir "$tmp/run" image rm probe
+[ "$out" = "podrun: image 'probe' is in use by pod 'web'; run 'podrun down web' first, or use --force" ] ||
+        fail "rm in use: $out"
+expect 0 "$podrun" --root "$root" --run-dir "$tmp/run" image rm --force "$(echo "$id" | cut -c1-12)"
+expect 1 "$podrun" --root "$root" --run-dir "$tmp/run" image rm probe
 [ "$out" = "podrun: image 'probe' not found" ] || fail "rm missing: $out"
+expect 0 "$podrun" --root "$root" --run-dir "$tmp/run" image rm localhost:5000/probe:tgz
 expect 0 "$podrun" --root "$root" image ls --json
 [ "$out" = "[
 ]" ] || [ "$out" = "[]" ] || fail "store not empty: $out"
