@@ -399,3 +399,66 @@ Test(quantity, long_inputs_stay_exact)
         spec_quantity_done(&a);
         spec_quantity_done(&b);
 }
+
+/* A quantity from the grammar: sign, digits, fraction, one suffix. */
+static char *random_quantity(unsigned *seed)
+{
+        static const char *const suffixes[] = {"",  "n", "u",  "m",  "k",  "M",  "G",  "T",
+                                               "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+        char buf[128];
+        size_t n = 0;
+        int whole = rand_r(seed) % 22, frac = rand_r(seed) % 14;
+
+        if (rand_r(seed) % 4 == 0)
+                buf[n++] = rand_r(seed) % 2 ? '-' : '+';
+        for (int i = 0; i < whole; i++)
+                buf[n++] = (char)('0' + rand_r(seed) % 10);
+        if (frac == 0 || rand_r(seed) % 2)
+                frac = 0;
+        if (whole == 0 && frac == 0)
+                buf[n++] = '1';
+        if (frac > 0) {
+                buf[n++] = '.';
+                for (int i = 0; i < frac; i++)
+                        buf[n++] = (char)('0' + rand_r(seed) % 10);
+        }
+        if (rand_r(seed) % 5 == 0)
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%c%d",
+                                      rand_r(seed) % 2 ? 'e' : 'E', rand_r(seed) % 61 - 30);
+        else
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s",
+                                      suffixes[rand_r(seed) % PR_ELEMENTSOF(suffixes)]);
+        buf[n] = '\0';
+        return pr_strdup(buf);
+}
+
+/* Property: the canonical spelling reads back as the same exact value,
+ * and comparison is a consistent total order. */
+Test(quantity, canonical_spelling_round_trips)
+{
+        unsigned seed = 20261130;
+
+        for (int i = 0; i < 20000; i++) {
+                _cleanup_free_ char *a_text = random_quantity(&seed);
+                _cleanup_free_ char *b_text = random_quantity(&seed);
+                struct spec_quantity a = parse_ok(a_text), b = parse_ok(b_text), again = {};
+                _cleanup_free_ char *canon = spec_quantity_format(&a);
+                int ab, ba;
+
+                cr_assert_eq(spec_quantity_parse(canon, &again), 0, "'%s' printed '%s'", a_text,
+                             canon);
+                cr_assert_eq(spec_quantity_cmp(&a, &again), 0, "'%s' printed '%s'", a_text, canon);
+                cr_assert_eq(a.value, again.value, "'%s' / '%s'", a_text, canon);
+                cr_assert_eq(a.milli_value, again.milli_value, "'%s' / '%s'", a_text, canon);
+                cr_assert_eq(spec_quantity_cmp(&a, &a), 0);
+                ab = spec_quantity_cmp(&a, &b);
+                ba = spec_quantity_cmp(&b, &a);
+                cr_assert_eq(ab, -ba, "'%s' vs '%s'", a_text, b_text);
+                /* Values are rounded views of the exact order: never against it. */
+                if (ab < 0)
+                        cr_assert_leq(a.milli_value, b.milli_value, "'%s' < '%s'", a_text, b_text);
+                spec_quantity_done(&a);
+                spec_quantity_done(&b);
+                spec_quantity_done(&again);
+        }
+}
