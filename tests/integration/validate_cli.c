@@ -338,3 +338,26 @@ Test(validate_cli, summary_describes_the_pod)
         cr_expect_str_eq(r.out, want);
         run_done(&r);
 }
+
+/* The Kubernetes documentation's own examples pass; warnings are allowed
+ * (a service account is ignored), errors are not. */
+Test(validate_cli, kubernetes_documentation_examples_are_valid)
+{
+        const char *src = env_dir("PODRUN_SOURCE_DIR");
+        _cleanup_free_ char *dir = pr_asprintf("%s/tests/data/kubernetes-examples", src);
+        struct dirent **list;
+        int n = list_yaml(dir, &list);
+
+        cr_assert_geq(n, 10);
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *rel =
+                    pr_asprintf("tests/data/kubernetes-examples/%s", list[i]->d_name);
+                const char *args[] = {"--quiet", rel, NULL};
+                struct run r = run_podrun(src, args);
+
+                cr_expect_eq(r.status, 0, "%s: exit %d: %s", rel, r.status, r.err);
+                cr_expect_null(strstr(r.err, ": error: "), "%s: %s", rel, r.err);
+                run_done(&r);
+        }
+        free_list(list, n);
+}
