@@ -395,6 +395,113 @@ static void check_duplicates(struct builder *b, const struct spec_node *m)
         }
 }
 
+static bool is_merge_key(const struct spec_node *k)
+{
+        return k->kind == SPEC_NODE_SCALAR && !k->quoted && strcmp(k->value, "<<") == 0 &&
+               (!k->tag || tag_is(k->tag, "merge"));
+}
+
+struct pair_ref {
+        struct spec_node *key, *value;
+        bool merged; /* explicit keys win over merged ones */
+        size_t rank; /* document order; among merged keys the earlier wins */
+        bool keep;
+};
+
+static bool keys_equal(const struct spec_node *a, const struct spec_node *b)
+{
+        return a->len == b->len && memcmp(a->value, b->value, a->len) == 0;
+}
+
+static int compare_pair_ref(const void *pa, const void *pb)
+{
+        const struct pair_ref *a = pa, *b = pb;
+        size_t l = a->key->len < b->key->len ? a->key->len : b->key->len;
+        int r = memcmp(a->key->value, b->key->value, l);
+
+        if (r != 0)
+                return r;
+        if (a->key->len != b->key->len)
+                return a->key->len < b->key->len ? -1 : 1;
+        if (a->merged != b->merged)
+                return a->merged ? 1 : -1;
+        return a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
+static int compare_pair_rank(const void *pa, const void *pb)
+{
+        const struct pair_ref *a = pa, *b = pb;
+
+        return a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
+static void push_ref(struct pair_ref **refs, size_t *n, struct spec_node *k, struct spec_node *v,
+                     bool merged)
+{
+        struct pair_ref *r = pr_array_grow(refs, n, sizeof(**refs));
+
+        *r = (struct pair_ref){ .key = k, .value = v, .merged = merged, .rank = *n - 1 };
+}
+
+/* Collects the pairs a "<<" value brings: a mapping, or a list of them. */
+static bool collect_merge(struct builder *b, const struct spec_node *v, struct pair_ref **refs,
+                          size_t *n)
+{
+        size_t count = v->kind == SPEC_NODE_SEQUENCE ? v->n : 1;
+
+        for (size_t i = 0; i < count; i++) {
+                const struct spec_node *src = v->kind == SPEC_NODE_SEQUENCE ? v->children[i] : v;
+
+                if (src->kind != SPEC_NODE_MAPPING) {
+                        _cleanup_free_ char *path = stack_path(b, b->depth, "<<");
+                        error_at(b, src->pos, path,
+                                 "a merge key takes a mapping or a list of mappings, not %s",
+                                 spec_node_type_name(src));
+                        return false;
+                }
+                for (size_t j = 0; j < src->n; j++)
+                        push_ref(refs, n, spec_node_key(src, j), spec_node_value(src, j), true);
+        }
+        return true;
+}
+
+/* YAML merge keys ("<<: *base"), which go-yaml and so kubectl honour: the
+ * mapping's own keys win, then the earlier merged mapping. Sorting keeps a
+ * hostile stream of merges O(n log n). */
+static void apply_merges(struct builder *b, struct spec_node *m)
+{
+        _cleanup_free_ struct pair_ref *refs = NULL;
+        size_t n = 0, kept = 0;
+        bool any = false;
+
+        for (size_t i = 0; i < m->n; i++)
+                any = any || is_merge_key(spec_node_key(m, i));
+        if (!any)
+                return;
+        for (size_t i = 0; i < m->n; i++) {
+                struct spec_node *k = spec_node_key(m, i), *v = spec_node_value(m, i);
+
+                if (!is_merge_key(k))
+                        push_ref(&refs, &n, k, v, false);
+                else if (!collect_merge(b, v, &refs, &n))
+                        return;
+        }
+        if (n > 0)
+                qsort(refs, n, sizeof(*refs), compare_pair_ref);
+        for (size_t i = 0; i < n; i++)
+                refs[i].keep = i == 0 || !keys_equal(refs[i - 1].key, refs[i].key);
+        if (n > 0)
+                qsort(refs, n, sizeof(*refs), compare_pair_rank);
+        m->children = pr_realloc(m->children, (n ? n : 1) * 2 * sizeof(*m->children));
+        for (size_t i = 0; i < n; i++)
+                if (refs[i].keep) {
+                        m->children[2 * kept] = refs[i].key;
+                        m->children[2 * kept + 1] = refs[i].value;
+                        kept++;
+                }
+        m->n = kept;
+}
+
 static void on_collection_end(struct builder *b)
 {
         struct spec_node *n;
@@ -416,6 +523,7 @@ static void on_collection_end(struct builder *b)
                  * an empty scalar), so the slot count is even here. */
                 n->n /= 2;
                 check_duplicates(b, n);
+                apply_merges(b, n);
         }
 }
 

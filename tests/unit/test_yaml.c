@@ -409,3 +409,46 @@ Test(yaml, type_names)
         cr_assert_null(spec_node_get(r, "zz"));
         parsed_done(&p);
 }
+
+Test(yaml, merge_keys_follow_the_yaml_spec)
+{
+        struct parsed p;
+        const struct spec_node *root, *c, *d;
+
+        parse(&p, "base: &base {image: busybox, tty: true, name: base}\n"
+                  "more: &more {name: more, stdin: true, tty: false}\n"
+                  "c:\n"
+                  "  name: app\n"
+                  "  <<: *base\n"
+                  "  args: [x]\n"
+                  "d:\n"
+                  "  <<: [*more, *base]\n");
+        cr_assert_eq(p.errors, 0, "%s", p.d.n ? diag(&p, 0) : "");
+        root = p.s.docs[0].root;
+        c = get(root, "c");
+        cr_assert_eq(c->n, 4);
+        cr_assert_str_eq(spec_node_key(c, 0)->value, "name");
+        cr_assert_str_eq(get(c, "name")->value, "app", "the mapping's own key wins");
+        cr_assert_str_eq(get(c, "image")->value, "busybox");
+        cr_assert(get(c, "tty")->boolean);
+        cr_assert_str_eq(spec_node_key(c, 3)->value, "args");
+        cr_assert_null(spec_node_get(c, "<<"));
+        d = get(root, "d");
+        cr_assert_eq(d->n, 4);
+        cr_assert_str_eq(get(d, "name")->value, "more", "the earlier merged mapping wins");
+        cr_assert_not(get(d, "tty")->boolean);
+        cr_assert_str_eq(get(d, "image")->value, "busybox");
+        parsed_done(&p);
+
+        parse(&p, "a:\n  <<: [x]\n");
+        cr_assert_eq(p.errors, 1);
+        cr_assert_str_eq(diag(&p, 0), "t.yaml:2:8: error: a.<<: a merge key takes a mapping or a "
+                                      "list of mappings, not a string");
+        parsed_done(&p);
+
+        parse(&p, "a: {\"<<\": {b: 1}}\n");
+        cr_assert_eq(p.errors, 0);
+        cr_assert_not_null(spec_node_get(get(p.s.docs[0].root, "a"), "<<"), "a quoted key is "
+                                                                          "not a merge");
+        parsed_done(&p);
+}
