@@ -1,0 +1,651 @@
+/* The composition of a pod, checked from inside its containers: an infra
+ * process and containers of two pods started by infra_start() and
+ * ctr_spawn() from hand-built plans, running the probe (and busybox sh to
+ * chain probe commands) in an overlay of a test image. Each test runs in its
+ * own mount and network namespaces under a temporary --root/--run-dir, and
+ * ends by checking that cleanup left no process, mount, namespace file or
+ * overlay directory behind. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pod/base/error.h"
+#include "pod/base/fs.h"
+#include "pod/base/util.h"
+#include "pod/plan.h"
+#include "pod/runtime.h"
+
+#define TIMEOUT_MS 20000
+#define MAX_CTRS 4
+#define MAX_MOUNTS 4
+
+static char tmp[64];
+static char *image_dir;
+static char *pause_path;
+
+static void setup(void)
+{
+        const char *build = getenv("PODRUN_BUILD_DIR");
+        _cleanup_free_ char *probe = NULL;
+        struct pr_error err = {};
+
+        if (geteuid() != 0)
+                cr_skip_test("needs root");
+        if (!build)
+                cr_skip_test("PODRUN_BUILD_DIR is not set");
+        probe = pr_asprintf("%s/tests/probe/probe", build);
+        pause_path = pr_asprintf("%s/pod/pause/podrun-pause", build);
+        if (access(probe, X_OK) < 0 || access(pause_path, X_OK) < 0 ||
+            access("/bin/busybox", X_OK) < 0)
+                cr_skip_test("probe, podrun-pause or /bin/busybox missing");
+        if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+                cr_skip_test("unshare: %s", strerror(errno));
+        cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+        strcpy(tmp, "/tmp/podrun-runtime-XXXXXX");
+        cr_assert_not_null(mkdtemp(tmp));
+        image_dir = pr_asprintf("%s/image", tmp);
+        /* The test image: the probe, busybox for sh, the usual empty dirs. */
+        for (const char *d = "bin\0proc\0sys\0dev\0etc\0tmp\0"; *d; d += strlen(d) + 1) {
+                _cleanup_free_ char *p = pr_asprintf("%s/%s", image_dir, d);
+                cr_assert_eq(pr_mkdir_p(p, 0755, &err), 0, "%s", err.msg);
+        }
+        {
+                _cleanup_free_ char *cmd = pr_asprintf(
+                        "cp %s %s/probe && cp /bin/busybox %s/bin/busybox && ln -s busybox %s/bin/sh",
+                        probe, image_dir, image_dir, image_dir);
+                cr_assert_eq(system(cmd), 0);
+        }
+}
+
+/* What a failed test left: its processes are killed through pidfds (never
+ * by a pid that may have been reused), its mounts under tmp detached. */
+static int leftover_pidfds[64];
+static size_t n_leftover;
+
+static void track(int pidfd)
+{
+        if (n_leftover < PR_ELEMENTSOF(leftover_pidfds))
+                leftover_pidfds[n_leftover++] = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+}
+
+static void detach_mounts_under(const char *prefix)
+{
+        for (int pass = 0; pass < 8; pass++) {
+                _cleanup_free_ char *info = NULL;
+                struct pr_error err = {};
+                bool any = false;
+                char *save = NULL;
+
+                if (pr_read_file("/proc/self/mountinfo", 1 << 20, &info, NULL, &err) < 0)
+                        return;
+                for (char *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        char mp[512];
+
+                        if (sscanf(l, "%*s %*s %*s %*s %511s", mp) == 1 &&
+                            pr_startswith(mp, prefix) && umount2(mp, MNT_DETACH) == 0)
+                                any = true;
+                }
+                if (!any)
+                        return;
+        }
+}
+
+static void teardown(void)
+{
+        struct pr_error err = {};
+
+        for (size_t i = 0; i < n_leftover; i++) {
+                if (leftover_pidfds[i] < 0)
+                        continue;
+                (void)pidfd_send_signal(leftover_pidfds[i], SIGKILL, NULL, 0);
+                (void)close(leftover_pidfds[i]);
+        }
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+        if (tmp[0])
+                detach_mounts_under(tmp);
+        if (tmp[0])
+                cr_expect_eq(pr_rm_rf(tmp, &err), 0, "%s", err.msg);
+        free(image_dir);
+        free(pause_path);
+}
+
+TestSuite(runtime, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- hand-built plans --------------------------------------------------- */
+
+struct tctr {
+        struct plan_container c;
+        struct plan_mount mounts[MAX_MOUNTS];
+        struct ctr_process proc;
+        bool started;
+};
+
+struct tpod {
+        struct spec_pod spec;
+        struct pod_plan plan;
+        struct plan_volume volumes[2];
+        struct tctr ctrs[MAX_CTRS];
+        size_t n_ctrs;
+        struct infra infra;
+        bool infra_started;
+};
+
+static void pod_init(struct tpod *p, const char *name, bool share_pid)
+{
+        struct pod_plan *pl = &p->plan;
+
+        memset(p, 0, sizeof(*p));
+        p->infra.pidfd = -1;
+        pl->name = pr_strdup(name);
+        pl->hostname = pr_asprintf("%s-host", name);
+        pl->run_dir = pr_asprintf("%s/run/pods/%s", tmp, name);
+        pl->root_dir = pr_asprintf("%s/root/pods/%s", tmp, name);
+        pl->netns_path = pr_asprintf("%s/netns/podrun-%s", tmp, name);
+        pl->hosts_path = pr_asprintf("%s/etc/hosts", pl->run_dir);
+        pl->hostname_path = pr_asprintf("%s/etc/hostname", pl->run_dir);
+        pl->resolv_path = pr_asprintf("%s/etc/resolv.conf", pl->run_dir);
+        pl->shm_dir = pr_asprintf("%s/shm", pl->run_dir);
+        pl->share_pid = share_pid;
+        pl->spec = &p->spec;
+        p->spec.dns_policy = SPEC_DNS_DEFAULT;
+        /* Two emptyDirs: "data" on disk, "mem" a tmpfs. */
+        pl->volumes = p->volumes;
+        pl->n_volumes = 2;
+        p->volumes[0] = (struct plan_volume){
+                .name = pr_strdup("data"),
+                .type = SPEC_VOLUME_EMPTY_DIR,
+                .mount_type = PLAN_MOUNT_BIND,
+                .path = pr_asprintf("%s/volumes/data", pl->root_dir),
+        };
+        p->volumes[1] = (struct plan_volume){
+                .name = pr_strdup("mem"),
+                .type = SPEC_VOLUME_EMPTY_DIR,
+                .mount_type = PLAN_MOUNT_TMPFS,
+                .path = pr_asprintf("%s/volumes/mem", pl->run_dir),
+                .size_bytes = 1 << 20,
+        };
+}
+
+/* argv as one string, split on '|'. */
+static struct tctr *pod_add(struct tpod *p, const char *name, const char *args)
+{
+        struct tctr *t = &p->ctrs[p->n_ctrs];
+        struct plan_container *c = &t->c;
+        _cleanup_free_ char *copy = pr_strdup(args);
+        char *save = NULL;
+
+        cr_assert_lt(p->n_ctrs, MAX_CTRS);
+        memset(t, 0, sizeof(*t));
+        t->proc = (struct ctr_process){ .pidfd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                                        .stdin_fd = -1, .start_error_fd = -1 };
+        c->name = pr_strdup(name);
+        c->index = p->n_ctrs++;
+        c->image_rootfs = pr_strdup(image_dir);
+        for (char *w = strtok_r(copy, "|", &save); w; w = strtok_r(NULL, "|", &save))
+                pr_strv_push(&c->argv, w);
+        pr_strv_push(&c->env, "PATH=/bin:/");
+        c->working_dir = pr_strdup("/");
+        c->dir = pr_asprintf("%s/containers/%s", p->plan.run_dir, name);
+        c->upper_dir = pr_asprintf("%s/upper", c->dir);
+        c->work_dir = pr_asprintf("%s/work", c->dir);
+        c->rootfs = pr_asprintf("%s/rootfs", c->dir);
+        c->mounts = t->mounts;
+        p->plan.containers = NULL; /* containers are passed one by one */
+        return t;
+}
+
+static void ctr_mount(struct tctr *t, const struct plan_volume *v, const char *target,
+                      const char *sub_path, bool read_only)
+{
+        struct plan_mount *m = &t->mounts[t->c.n_mounts++];
+
+        cr_assert_leq(t->c.n_mounts, MAX_MOUNTS);
+        *m = (struct plan_mount){
+                .type = v->mount_type,
+                .volume = pr_strdup(v->name),
+                .source = pr_strdup(v->path),
+                .sub_path = sub_path ? pr_strdup(sub_path) : NULL,
+                .target = pr_strdup(target),
+                .read_only = read_only,
+        };
+}
+
+static void ctr_free(struct tctr *t)
+{
+        struct plan_container *c = &t->c;
+
+        ctr_process_close(&t->proc);
+        free(c->name);
+        free(c->image_rootfs);
+        pr_strv_free(c->argv);
+        pr_strv_free(c->env);
+        free(c->working_dir);
+        free(c->dir);
+        free(c->upper_dir);
+        free(c->work_dir);
+        free(c->rootfs);
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                free(t->mounts[i].volume);
+                free(t->mounts[i].source);
+                free(t->mounts[i].sub_path);
+                free(t->mounts[i].target);
+        }
+}
+
+static void pod_free(struct tpod *p)
+{
+        struct pod_plan *pl = &p->plan;
+
+        for (size_t i = 0; i < p->n_ctrs; i++)
+                ctr_free(&p->ctrs[i]);
+        for (size_t i = 0; i < pl->n_volumes; i++) {
+                free(p->volumes[i].name);
+                free(p->volumes[i].path);
+        }
+        infra_done(&p->infra);
+        free(pl->name);
+        free(pl->hostname);
+        free(pl->run_dir);
+        free(pl->root_dir);
+        free(pl->netns_path);
+        free(pl->hosts_path);
+        free(pl->hostname_path);
+        free(pl->resolv_path);
+        free(pl->shm_dir);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static void pod_start(struct tpod *p)
+{
+        struct pr_error err = {};
+
+        cr_assert_eq(infra_start(&p->plan, pause_path, &p->infra, &err), 0, "%s", err.msg);
+        p->infra_started = true;
+        track(p->infra.pidfd);
+}
+
+static void spawn(struct tpod *p, struct tctr *t)
+{
+        struct pr_error err = {};
+
+        cr_assert_eq(ctr_spawn(&p->plan, &t->c, &p->infra, NULL, &t->proc, &err), 0, "%s",
+                     err.msg);
+        t->started = true;
+        track(t->proc.pidfd);
+}
+
+/* Appends what fd has until EOF (or, with until, until that text shows). */
+static char *read_output(int fd, const char *until)
+{
+        char *buf = pr_strdup("");
+        size_t len = 0;
+
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                char chunk[4096];
+                ssize_t n;
+
+                if (until && strstr(buf, until))
+                        return buf;
+                cr_assert_gt(poll(&pfd, 1, TIMEOUT_MS), 0, "timed out; output so far: %s", buf);
+                n = read(fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EAGAIN)
+                        continue;
+                cr_assert_geq(n, 0);
+                if (n == 0)
+                        return buf;
+                buf = pr_realloc(buf, len + (size_t)n + 1);
+                memcpy(buf + len, chunk, (size_t)n);
+                len += (size_t)n;
+                buf[len] = '\0';
+        }
+}
+
+/* Waits for the start error pipe: 0 when exec succeeded, 1 with err. */
+static int start_result(struct tctr *t, struct pr_error *err)
+{
+        struct pollfd pfd = { .fd = t->proc.start_error_fd, .events = POLLIN };
+
+        cr_assert_gt(poll(&pfd, 1, TIMEOUT_MS), 0, "no start result");
+        return ctr_read_start_error(t->proc.start_error_fd, err);
+}
+
+static int wait_exit(struct tctr *t)
+{
+        siginfo_t si = {};
+
+        cr_assert_eq(waitid(P_PIDFD, (id_t)t->proc.pidfd, &si, WEXITED), 0);
+        t->started = false;
+        return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+/* Runs a one-shot container to its end; returns its stdout. */
+static char *run(struct tpod *p, struct tctr *t, int *ret_status)
+{
+        struct pr_error err = {};
+        char *out;
+        int status;
+
+        spawn(p, t);
+        cr_assert_eq(start_result(t, &err), 0, "start error: %s", err.msg);
+        out = read_output(t->proc.stdout_fd, NULL);
+        status = wait_exit(t);
+        if (ret_status)
+                *ret_status = status;
+        else
+                cr_assert_eq(status, 0, "container '%s' exited %d: %s", t->c.name, status, out);
+        return out;
+}
+
+static bool mounted_under(const char *prefix)
+{
+        _cleanup_free_ char *info = NULL;
+        struct pr_error err = {};
+
+        cr_assert_eq(pr_read_file("/proc/self/mountinfo", 1 << 20, &info, NULL, &err), 0);
+        return strstr(info, prefix) != NULL;
+}
+
+static bool exists(const char *path)
+{
+        struct stat st;
+
+        return lstat(path, &st) == 0;
+}
+
+/* Stops and removes everything, then checks that nothing is left. */
+static void pod_down(struct tpod *p)
+{
+        struct pr_error err = {};
+        pid_t infra_pid = p->infra.pid;
+
+        for (size_t i = 0; i < p->n_ctrs; i++) {
+                struct tctr *t = &p->ctrs[i];
+
+                if (t->started) {
+                        (void)kill(t->proc.pid, SIGKILL);
+                        (void)wait_exit(t);
+                }
+                cr_assert_eq(ctr_cleanup(&p->plan, &t->c, &err), 0, "%s", err.msg);
+                cr_assert_eq(ctr_cleanup(&p->plan, &t->c, &err), 0, "twice: %s", err.msg);
+                cr_assert_not(exists(t->c.dir), "'%s' is left", t->c.dir);
+        }
+        if (p->infra_started) {
+                cr_assert_eq(infra_stop(&p->infra, 5 * PR_USEC_PER_SEC, &err), 0, "%s", err.msg);
+                cr_assert(kill(infra_pid, 0) < 0 && errno == ESRCH, "infra still there");
+        }
+        cr_assert_eq(infra_cleanup(&p->plan, &err), 0, "%s", err.msg);
+        cr_assert_eq(infra_cleanup(&p->plan, &err), 0, "twice: %s", err.msg);
+        cr_assert_not(mounted_under(p->plan.run_dir), "a mount under %s is left", p->plan.run_dir);
+        cr_assert_not(mounted_under(p->plan.root_dir), "a mount under %s is left",
+                      p->plan.root_dir);
+        cr_assert_not(mounted_under(p->plan.netns_path), "%s is left", p->plan.netns_path);
+        cr_assert_not(exists(p->plan.netns_path));
+        cr_assert_not(exists(p->infra.ns_dir ? p->infra.ns_dir : p->plan.shm_dir));
+        cr_assert_not(exists(p->plan.shm_dir));
+        cr_assert_not(exists(p->volumes[0].path));
+        cr_assert_not(exists(p->volumes[1].path));
+        cr_assert_not(exists(p->plan.hosts_path));
+        pod_free(p);
+}
+
+/* The value after "name " on its line of probe ns output. */
+static char *ns_of(const char *out, const char *name)
+{
+        _cleanup_free_ char *key = pr_asprintf("\n%s ", name);
+        _cleanup_free_ char *text = pr_asprintf("\n%s", out);
+        const char *p = strstr(text, key);
+
+        cr_assert_not_null(p, "no '%s' in %s", name, out);
+        p += strlen(key);
+        return pr_strndup(p, strcspn(p, "\n"));
+}
+
+static char *host_ns(pid_t pid, const char *name)
+{
+        _cleanup_free_ char *path = pr_asprintf("/proc/%d/ns/%s", (int)pid, name);
+        char buf[128];
+        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+        cr_assert_gt(n, 0, "readlink '%s': %s", path, strerror(errno));
+        return pr_strndup(buf, (size_t)n);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+#define A1_SCRIPT                                                                                  \
+        "sh|-c|/probe ns; /probe ipc-create 4242; /probe write /data/shared from-a1;"             \
+        " /probe write /rootfile a1-only; /probe write /mem/m in-tmpfs; echo READY;"               \
+        " exec /probe sleep inf"
+#define PEER_SCRIPT                                                                                \
+        "sh|-c|/probe ns; echo HOST $(/probe hostname); echo IPC $(/probe ipc-check 4242);"        \
+        " echo DATA $(/probe cat /data/shared); echo MEM $(/probe cat /mem/m);"                    \
+        " echo ROOT $(/probe cat /rootfile); echo PS; exec /probe ps"
+
+Test(runtime, pod_composition)
+{
+        struct tpod a, b;
+        struct tctr *a1, *a2, *b1;
+        _cleanup_free_ char *out1 = NULL, *out2 = NULL, *outb = NULL;
+        const char *names[] = { "net", "ipc", "uts", "pid", "mnt" };
+
+        pod_init(&a, "alpha", false);
+        pod_init(&b, "beta", false);
+        a1 = pod_add(&a, "one", A1_SCRIPT);
+        a2 = pod_add(&a, "two", PEER_SCRIPT);
+        b1 = pod_add(&b, "other", PEER_SCRIPT);
+        ctr_mount(a1, &a.volumes[0], "/data", NULL, false);
+        ctr_mount(a1, &a.volumes[1], "/mem", NULL, false);
+        ctr_mount(a2, &a.volumes[0], "/data", NULL, false);
+        ctr_mount(a2, &a.volumes[1], "/mem", NULL, false);
+        ctr_mount(b1, &b.volumes[0], "/data", NULL, false);
+        ctr_mount(b1, &b.volumes[1], "/mem", NULL, false);
+        pod_start(&a);
+        pod_start(&b);
+
+        spawn(&a, a1);
+        out1 = read_output(a1->proc.stdout_fd, "READY\n");
+        out2 = run(&a, a2, NULL);
+        outb = run(&b, b1, NULL);
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *n1 = ns_of(out1, names[i]);
+                _cleanup_free_ char *n2 = ns_of(out2, names[i]);
+                _cleanup_free_ char *nb = ns_of(outb, names[i]);
+                /* The test unshared net and mnt; its parent did not. */
+                _cleanup_free_ char *self = host_ns(getpid(), names[i]);
+                _cleanup_free_ char *init = host_ns(getppid(), names[i]);
+                bool shared = i < 3; /* net, ipc, uts */
+
+                cr_expect(shared ? pr_streq(n1, n2) : !pr_streq(n1, n2), "%s: %s vs %s",
+                          names[i], n1, n2);
+                cr_expect(!pr_streq(n1, nb), "%s shared across pods: %s", names[i], n1);
+                cr_expect(!pr_streq(n1, self) && !pr_streq(n1, init), "%s is the host's: %s",
+                          names[i], n1);
+        }
+        cr_expect(strstr(out2, "HOST alpha-host\n"), "%s", out2);
+        cr_expect(strstr(outb, "HOST beta-host\n"), "%s", outb);
+        /* SysV IPC: the queue of one container is seen by its pod only. */
+        cr_expect(strstr(out2, "IPC ok\n"), "%s", out2);
+        cr_expect(strstr(outb, "IPC ENOENT\n"), "%s", outb);
+        /* emptyDirs, on disk and tmpfs, shared within the pod only. */
+        cr_expect(strstr(out2, "DATA from-a1\n"), "%s", out2);
+        cr_expect(strstr(out2, "MEM in-tmpfs\n"), "%s", out2);
+        cr_expect(strstr(outb, "DATA ENOENT\n"), "%s", outb);
+        /* The writable layer is per container. */
+        cr_expect(strstr(out2, "ROOT ENOENT\n"), "%s", out2);
+        /* Only the container's own process, its command as PID 1. */
+        cr_expect(strstr(out2, "PS\n1 probe\n") && pr_endswith(out2, "PS\n1 probe\n"), "%s",
+                  out2);
+        cr_expect(pr_endswith(outb, "PS\n1 probe\n"), "%s", outb);
+
+        pod_down(&a);
+        pod_down(&b);
+}
+
+Test(runtime, shared_pid_namespace)
+{
+        struct tpod p;
+        struct tctr *sleeper, *looker;
+        _cleanup_free_ char *out = NULL, *ready = NULL;
+
+        pod_init(&p, "shared", true);
+        sleeper = pod_add(&p, "sleeper", "sh|-c|echo READY; exec /probe sleep inf");
+        looker = pod_add(&p, "looker", "/probe|ps");
+        pod_start(&p);
+        spawn(&p, sleeper);
+        ready = read_output(sleeper->proc.stdout_fd, "READY\n");
+        out = run(&p, looker, NULL);
+        /* pause is PID 1 of the shared namespace; both containers show. */
+        cr_expect(pr_startswith(out, "1 podrun-pause\n"), "%s", out);
+        cr_expect(strstr(out, " probe\n"), "%s", out);
+        cr_expect(pr_strv_len(NULL) == 0);
+        {
+                size_t lines = 0;
+
+                for (const char *c = out; *c; c++)
+                        lines += *c == '\n';
+                cr_expect_eq(lines, 3, "pause, sleeper and ps expected: %s", out);
+        }
+        pod_down(&p);
+}
+
+Test(runtime, start_errors)
+{
+        struct tpod p;
+        struct tctr *t;
+        struct pr_error err = {};
+
+        pod_init(&p, "errs", false);
+        pod_start(&p);
+
+        t = pod_add(&p, "missing", "/bin/nosuch");
+        spawn(&p, t);
+        cr_assert_eq(start_result(t, &err), 1);
+        cr_expect_str_eq(err.msg, "exec: \"/bin/nosuch\": no such file or directory");
+        cr_expect_eq(err.code, ENOENT);
+        cr_expect_eq(wait_exit(t), 127);
+
+        t = pod_add(&p, "notinpath", "nosuch");
+        spawn(&p, t);
+        cr_assert_eq(start_result(t, &err), 1);
+        cr_expect_str_eq(err.msg, "exec: \"nosuch\": executable file not found in $PATH");
+        (void)wait_exit(t);
+
+        t = pod_add(&p, "cwdfile", "/probe|cwd");
+        free(t->c.working_dir);
+        t->c.working_dir = pr_strdup("/probe");
+        spawn(&p, t);
+        cr_assert_eq(start_result(t, &err), 1);
+        cr_expect_str_eq(err.msg,
+                         "chdir to cwd (\"/probe\") set in config.json failed: not a directory");
+        (void)wait_exit(t);
+
+        /* A missing workingDir is made, as runc makes it. */
+        t = pod_add(&p, "newcwd", "/probe|cwd");
+        free(t->c.working_dir);
+        t->c.working_dir = pr_strdup("/work/dir");
+        {
+                _cleanup_free_ char *out = run(&p, t, NULL);
+                cr_expect_str_eq(out, "/work/dir\n");
+        }
+        pod_down(&p);
+}
+
+Test(runtime, subpath_cannot_escape)
+{
+        struct tpod p;
+        struct tctr *evil, *good, *ro;
+        struct pr_error err = {};
+        _cleanup_free_ char *link = NULL, *out = NULL, *okfile = NULL;
+
+        pod_init(&p, "sub", false);
+        evil = pod_add(&p, "evil", "/probe|ls|/mnt");
+        ctr_mount(evil, &p.volumes[0], "/mnt", "evil", false);
+        good = pod_add(&p, "good", "/probe|write|/mnt/f|inside");
+        ctr_mount(good, &p.volumes[0], "/mnt", "ok/deeper", false);
+        ro = pod_add(&p, "ro", "sh|-c|/probe write /mnt/x no; /probe write /x no; true");
+        ctr_mount(ro, &p.volumes[0], "/mnt", NULL, true);
+        ro->c.read_only_rootfs = true;
+        pod_start(&p);
+        link = pr_asprintf("%s/evil", p.volumes[0].path);
+        cr_assert_eq(symlink("/etc", link), 0);
+
+        spawn(&p, evil);
+        cr_assert_eq(start_result(evil, &err), 1, "the subPath symlink was followed");
+        cr_expect(strstr(err.msg, "subPath 'evil' leads outside the volume"), "%s", err.msg);
+        (void)wait_exit(evil);
+
+        /* A missing subPath is made inside the volume, and writes land there. */
+        out = run(&p, good, NULL);
+        okfile = pr_asprintf("%s/ok/deeper/f", p.volumes[0].path);
+        cr_expect(exists(okfile), "'%s' missing", okfile);
+
+        free(out);
+        out = run(&p, ro, NULL);
+        cr_expect_str_eq(out, "EROFS\nEROFS\n");
+        pod_down(&p);
+}
+
+Test(runtime, image_symlinks_stay_inside)
+{
+        struct tpod p;
+        struct tctr *t;
+        _cleanup_free_ char *link = NULL, *hostdir = NULL, *planted = NULL, *out = NULL;
+        _cleanup_free_ char *inimage = NULL;
+        struct pr_error err = {};
+
+        /* /etc in the image points at a host directory: the bind mounts of
+         * hosts/hostname/resolv.conf must resolve inside the image, never on
+         * the host. First the target is missing in the image: a clean start
+         * error. */
+        hostdir = pr_asprintf("%s/hostdir", tmp);
+        cr_assert_eq(pr_mkdir_p(hostdir, 0755, &err), 0);
+        link = pr_asprintf("%s/etc", image_dir);
+        cr_assert_eq(rmdir(link), 0);
+        cr_assert_eq(symlink(hostdir, link), 0);
+        planted = pr_asprintf("%s/hosts", hostdir);
+        pod_init(&p, "links", false);
+        t = pod_add(&p, "c", "/probe|cat|/etc/hostname");
+        pod_start(&p);
+        spawn(&p, t);
+        cr_assert_eq(start_result(t, &err), 1, "the host's directory was used");
+        cr_expect(strstr(err.msg, "'/etc/hosts'"), "%s", err.msg);
+        (void)wait_exit(t);
+        cr_expect_not(exists(planted), "a mount point was made on the host");
+
+        /* Then the same absolute path exists inside the image: it is used. */
+        inimage = pr_asprintf("%s%s", image_dir, hostdir);
+        cr_assert_eq(pr_mkdir_p(inimage, 0755, &err), 0);
+        t = pod_add(&p, "d", "/probe|cat|/etc/hostname");
+        out = run(&p, t, NULL);
+        cr_expect_str_eq(out, "links-host\n");
+        cr_expect_not(exists(planted), "a mount point was made on the host");
+        pod_down(&p);
+
+        /* A symlinked /proc in the image is refused (CVE-2023-27561). */
+        link = (free(link), pr_asprintf("%s/proc", image_dir));
+        cr_assert_eq(rmdir(link), 0);
+        cr_assert_eq(symlink("/tmp", link), 0);
+        pod_init(&p, "procl", false);
+        t = pod_add(&p, "c", "/probe|ns");
+        pod_start(&p);
+        spawn(&p, t);
+        cr_assert_eq(start_result(t, &err), 1);
+        cr_expect(strstr(err.msg, "'/proc' in the image is a symlink"), "%s", err.msg);
+        (void)wait_exit(t);
+        pod_down(&p);
+}
