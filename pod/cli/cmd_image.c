@@ -35,6 +35,7 @@ static const char import_help[] =
     "  --user USER           uid[:gid] or a name (default root)\n"
     "  --stop-signal SIG     the signal that stops a container (default SIGTERM)\n"
     "  --config FILE         take the config from FILE (OCI image config shape)\n"
+    "  -f, --force           replace NAME even when a pod in --run-dir uses it\n"
     "  -h, --help            show this help\n";
 
 static const char ls_help[] = "Usage: podrun image ls [--json]\n\n"
@@ -93,6 +94,70 @@ static int add_words(const char *opt, const char *arg, char ***v, bool *from_jso
         return r;
 }
 
+/* A pod that has not been taken down may still run, or restart, on the
+ * image's content: its state file names the content by id. */
+static int find_user(const char *id, char **ret_pod, struct pr_error *err)
+{
+        _cleanup_strv_free_ char **pods = NULL;
+        int r;
+
+        r = state_list(arg_run_dir, &pods, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; pods && pods[i]; i++) {
+                _cleanup_free_ char *path = state_path(arg_run_dir, pods[i]);
+                _cleanup_(state_freep) struct pod_state *st = NULL;
+                struct pr_error e = {};
+
+                if (state_read(path, &st, &e) < 0)
+                        continue; /* gone meanwhile, or not ours to judge */
+                for (size_t j = 0; j < st->n_containers; j++) {
+                        if (pr_streq(st->containers[j].image_id, id)) {
+                                *ret_pod = pr_strdup(pods[i]);
+                                return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+/* Removing an image, or importing over its name, deletes its content:
+ * refused while a pod uses it. A name not in the store is -ENOENT. */
+static int check_unused(const char *name, struct pr_error *err)
+{
+        _cleanup_free_ char *pod = NULL;
+        struct image *img = NULL;
+        int r;
+
+        r = image_resolve(arg_root_dir, name, &img, err);
+        if (r == -ENOENT)
+                return pr_err_msg(err, ENOENT, "image '%s' not found", name);
+        if (r < 0)
+                return r;
+        r = find_user(img->id, &pod, err);
+        image_free(img);
+        if (r < 0)
+                return pr_err_wrap(err, "image '%s'", name);
+        if (r > 0)
+                return pr_err_msg(err, EBUSY,
+                                  "image '%s' is in use by pod '%s'; run 'podrun down %s' first, "
+                                  "or use --force",
+                                  name, pod, pod);
+        return 0;
+}
+
+static int remove_one(const char *name, bool force, struct pr_error *err)
+{
+        int r;
+
+        if (!force) {
+                r = check_unused(name, err);
+                if (r < 0)
+                        return r;
+        }
+        return image_remove(arg_root_dir, name, err);
+}
+
 enum {
         OPT_ENTRYPOINT = 0x100,
         OPT_CMD,
@@ -114,6 +179,7 @@ struct import_args {
         struct image_config flags;
         bool json[2]; /* entrypoint, cmd came as a JSON array */
         const char *config_file;
+        bool force;
 };
 
 static int import_option(int c, struct import_args *a, struct pr_error *err)
@@ -144,6 +210,9 @@ static int import_option(int c, struct import_args *a, struct pr_error *err)
         case OPT_CONFIG:
                 a->config_file = optarg;
                 return 0;
+        case 'f':
+                a->force = true;
+                return 0;
         default:
                 return -EAGAIN;
         }
@@ -164,6 +233,7 @@ static int image_import_cmd(int argc, char **argv, struct pr_error *err)
             {"user", required_argument, NULL, OPT_USER},
             {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
             {"config", required_argument, NULL, OPT_CONFIG},
+            {"force", no_argument, NULL, 'f'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -171,7 +241,7 @@ static int image_import_cmd(int argc, char **argv, struct pr_error *err)
         _cleanup_(import_args_done) struct import_args a = {};
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "fh", options, NULL)) >= 0) {
                 if (c == 'h') {
                         fputs(import_help, stdout);
                         return 0;
@@ -191,6 +261,11 @@ static int image_import_cmd(int argc, char **argv, struct pr_error *err)
                         return r;
                 image_config_merge(&file, &a.flags);
         }
+        /* Only a pod known to use the name blocks; a new name, or one
+         * image_import() will refuse anyway, goes on to say so itself. */
+        if (!a.force && check_unused(argv[optind], err) == -EBUSY)
+                return -EBUSY;
+        pr_error_clear(err);
         r = image_import(arg_root_dir, argv[optind], argv[optind + 1],
                          a.config_file ? &file : &a.flags, err);
         if (r < 0)
@@ -330,58 +405,6 @@ static int image_ls_cmd(int argc, char **argv, struct pr_error *err)
                 print_table(list, n);
         image_list_free(list, n);
         return 0;
-}
-
-/* A pod that has not been taken down may still run, or restart, on the
- * image's content: its state file names the content by id. */
-static int find_user(const char *id, char **ret_pod, struct pr_error *err)
-{
-        _cleanup_strv_free_ char **pods = NULL;
-        int r;
-
-        r = state_list(arg_run_dir, &pods, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; pods && pods[i]; i++) {
-                _cleanup_free_ char *path = state_path(arg_run_dir, pods[i]);
-                _cleanup_(state_freep) struct pod_state *st = NULL;
-                struct pr_error e = {};
-
-                if (state_read(path, &st, &e) < 0)
-                        continue; /* gone meanwhile, or not ours to judge */
-                for (size_t j = 0; j < st->n_containers; j++) {
-                        if (pr_streq(st->containers[j].image_id, id)) {
-                                *ret_pod = pr_strdup(pods[i]);
-                                return 1;
-                        }
-                }
-        }
-        return 0;
-}
-
-static int remove_one(const char *name, bool force, struct pr_error *err)
-{
-        _cleanup_free_ char *pod = NULL;
-        struct image *img = NULL;
-        int r;
-
-        if (!force) {
-                r = image_resolve(arg_root_dir, name, &img, err);
-                if (r == -ENOENT)
-                        return pr_err_msg(err, ENOENT, "image '%s' not found", name);
-                if (r < 0)
-                        return r;
-                r = find_user(img->id, &pod, err);
-                image_free(img);
-                if (r < 0)
-                        return pr_err_wrap(err, "image '%s'", name);
-                if (r > 0)
-                        return pr_err_msg(err, EBUSY,
-                                          "image '%s' is in use by pod '%s'; run 'podrun down %s' "
-                                          "first, or use --force",
-                                          name, pod, pod);
-        }
-        return image_remove(arg_root_dir, name, err);
 }
 
 static int image_rm_cmd(int argc, char **argv, struct pr_error *err)

@@ -75,6 +75,10 @@ printf '{"version": 1, "name": "web", "containers": [{"name": "app", "imageID": 
 expect 1 "$podrun" --root "$root" --run-dir "$tmp/run" image rm probe
 [ "$out" = "podrun: image 'probe' is in use by pod 'web'; run 'podrun down web' first, or use --force" ] ||
         fail "rm in use: $out"
+expect 1 "$podrun" --root "$root" --run-dir "$tmp/run" image import probe "$tmp/rootfs"
+[ "$out" = "podrun: image 'probe' is in use by pod 'web'; run 'podrun down web' first, or use --force" ] ||
+        fail "import over in use: $out"
+[ -d "$rootfs" ] || fail "the pod's image content went"
 expect 0 "$podrun" --root "$root" --run-dir "$tmp/run" image rm --force "$(echo "$id" | cut -c1-12)"
 expect 1 "$podrun" --root "$root" --run-dir "$tmp/run" image rm probe
 [ "$out" = "podrun: image 'probe' not found" ] || fail "rm missing: $out"
