@@ -44,7 +44,7 @@ void spec_diags_done(struct spec_diags *diags)
                 free(diags->items[i].message);
         }
         free(diags->items);
-        *diags = (struct spec_diags){ 0 };
+        *diags = (struct spec_diags){0};
 }
 
 char *spec_diag_format(const struct spec_diag *d)
@@ -52,8 +52,8 @@ char *spec_diag_format(const struct spec_diag *d)
         const char *sev = d->severity == SPEC_ERROR ? "error" : "warning";
 
         if (d->field)
-                return pr_asprintf("%s:%u:%u: %s: %s: %s", d->file, d->pos.line, d->pos.column,
-                                   sev, d->field, d->message);
+                return pr_asprintf("%s:%u:%u: %s: %s: %s", d->file, d->pos.line, d->pos.column, sev,
+                                   d->field, d->message);
         return pr_asprintf("%s:%u:%u: %s: %s", d->file, d->pos.line, d->pos.column, sev,
                            d->message);
 }
@@ -107,7 +107,8 @@ size_t spec_edit_distance(const char *a, const char *b, size_t cap)
                 best = row[0];
                 for (size_t j = 1; j <= lb; j++) {
                         size_t up = row[j];
-                        size_t cost = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+                        size_t cost = diag + (tolower((unsigned char)a[i - 1]) !=
+                                              tolower((unsigned char)b[j - 1]));
 
                         if (up + 1 < cost)
                                 cost = up + 1;
@@ -122,4 +123,32 @@ size_t spec_edit_distance(const char *a, const char *b, size_t cap)
                         return cap + 1;
         }
         return row[lb] > cap ? cap + 1 : row[lb];
+}
+
+char *spec_excerpt(const char *s, size_t len, size_t max)
+{
+        size_t n = len < max ? len : max;
+        char *out = pr_malloc(n * 4 + 4), *p = out;
+
+        for (size_t i = 0; i < n; i++) {
+                unsigned char ch = (unsigned char)s[i];
+                if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+                        p += sprintf(p, ch == '"' || ch == '\\' ? "\\%c" : "\\x%02x", ch);
+                else
+                        *p++ = (char)ch;
+        }
+        if (n < len)
+                p += sprintf(p, "...");
+        *p = '\0';
+        return out;
+}
+
+bool spec_key_is_plain(const char *s, size_t len)
+{
+        if (len > SPEC_PATH_KEY_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                        return false;
+        return true;
 }

@@ -9,24 +9,24 @@
 #include "specs/specs-int.h"
 #include "specs/specs.h"
 
-#define DEFINE_TABLE(name, type, first_, ...)                                                       \
-        static const char *const name##_names[] = { __VA_ARGS__ };                                  \
-        const struct spec_enum_table name##_table = { name##_names, PR_ELEMENTSOF(name##_names),   \
-                                                      first_ };                                     \
-        const char *name##_to_string(type v)                                                        \
-        {                                                                                           \
-                if ((int)v < 0 || (size_t)v >= PR_ELEMENTSOF(name##_names))                         \
-                        return NULL;                                                                \
-                return name##_names[v];                                                             \
-        }                                                                                           \
-        type name##_from_string(const char *s)                                                      \
-        {                                                                                           \
-                if (!s)                                                                             \
-                        return (type)-EINVAL;                                                       \
-                for (size_t i = 0; i < PR_ELEMENTSOF(name##_names); i++)                            \
-                        if (strcmp(s, name##_names[i]) == 0)                                        \
-                                return (type)i;                                                     \
-                return (type)-EINVAL;                                                               \
+#define DEFINE_TABLE(name, type, first_, ...)                                                      \
+        static const char *const name##_names[] = {__VA_ARGS__};                                   \
+        const struct spec_enum_table name##_table = {name##_names, PR_ELEMENTSOF(name##_names),    \
+                                                     first_};                                      \
+        const char *name##_to_string(type v)                                                       \
+        {                                                                                          \
+                if ((int)v < 0 || (size_t)v >= PR_ELEMENTSOF(name##_names))                        \
+                        return NULL;                                                               \
+                return name##_names[v];                                                            \
+        }                                                                                          \
+        type name##_from_string(const char *s)                                                     \
+        {                                                                                          \
+                if (!s)                                                                            \
+                        return (type)-EINVAL;                                                      \
+                for (size_t i = 0; i < PR_ELEMENTSOF(name##_names); i++)                           \
+                        if (strcmp(s, name##_names[i]) == 0)                                       \
+                                return (type)i;                                                    \
+                return (type)-EINVAL;                                                              \
         }
 
 DEFINE_TABLE(spec_restart_policy, enum spec_restart_policy, 0, "Always", "OnFailure", "Never")
@@ -47,8 +47,8 @@ DEFINE_TABLE(spec_proc_mount, enum spec_proc_mount, 0, "Default", "Unmasked")
 DEFINE_TABLE(spec_volume_type, enum spec_volume_type, 0, "emptyDir", "hostPath", "configMap",
              "secret", "downwardAPI", "projected")
 DEFINE_TABLE(spec_storage_medium, enum spec_storage_medium, 0, "", "Memory", "HugePages")
-DEFINE_TABLE(spec_host_path_type, enum spec_host_path_type, 0, "", "DirectoryOrCreate",
-             "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice")
+DEFINE_TABLE(spec_host_path_type, enum spec_host_path_type, 0, "", "DirectoryOrCreate", "Directory",
+             "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice")
 DEFINE_TABLE(spec_env_source, enum spec_env_source, 0, "value", "fieldRef", "resourceFieldRef",
              "configMapKeyRef", "secretKeyRef")
 DEFINE_TABLE(spec_projection_type, enum spec_projection_type, 0, "configMap", "secret",

@@ -19,10 +19,12 @@ static bool take_oneof(struct conv *c, const char *what)
         return true;
 }
 
+/* clang-format off */
 static const struct field http_header_fields[] = {
         { "name", f_string, offsetof(struct spec_http_header, name), NULL },
         { "value", f_string, offsetof(struct spec_http_header, value), NULL },
 };
+/* clang-format on */
 static const struct object_desc http_header_desc = OBJECT_DESC(http_header_fields);
 
 static void http_header_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -47,11 +49,14 @@ static void f_http_headers(struct conv *c, const struct spec_node *n, void *dst,
 }
 
 #define H(member) offsetof(struct spec_handler, member)
+/* clang-format off */
 static const struct field exec_fields[] = {
         { "command", f_strv, H(exec_command), NULL },
 };
+/* clang-format on */
 static const struct object_desc exec_desc = OBJECT_DESC(exec_fields);
 
+/* clang-format off */
 static const struct field http_get_fields[] = {
         { "host", f_string, H(http_get.host), NULL },
         { "httpHeaders", f_http_headers, 0, NULL },
@@ -59,23 +64,30 @@ static const struct field http_get_fields[] = {
         { "port", f_int_or_string, H(http_get.port), NULL },
         { "scheme", f_enum, H(http_get.scheme), &spec_uri_scheme_table },
 };
+/* clang-format on */
 static const struct object_desc http_get_desc = OBJECT_DESC(http_get_fields);
 
+/* clang-format off */
 static const struct field tcp_socket_fields[] = {
         { "host", f_string, H(tcp_socket.host), NULL },
         { "port", f_int_or_string, H(tcp_socket.port), NULL },
 };
+/* clang-format on */
 static const struct object_desc tcp_socket_desc = OBJECT_DESC(tcp_socket_fields);
 
+/* clang-format off */
 static const struct field grpc_fields[] = {
         { "port", f_int32, H(grpc.port), NULL },
         { "service", f_string, H(grpc.service), NULL },
 };
+/* clang-format on */
 static const struct object_desc grpc_desc = OBJECT_DESC(grpc_fields);
 
+/* clang-format off */
 static const struct field sleep_fields[] = {
         { "seconds", f_int64, H(sleep_seconds), NULL },
 };
+/* clang-format on */
 static const struct object_desc sleep_desc = OBJECT_DESC(sleep_fields);
 
 /* One handler type: aux is the object, the type is the table's order. */
@@ -134,6 +146,7 @@ static void f_probe_grace(struct conv *c, const struct spec_node *n, void *dst,
 }
 
 #define PR(member) offsetof(struct spec_probe, member)
+/* clang-format off */
 static const struct field probe_fields[] = {
         { "exec", f_exec, PR(handler), NULL },
         { "failureThreshold", f_int32, PR(failure_threshold), NULL },
@@ -146,6 +159,7 @@ static const struct field probe_fields[] = {
         { "terminationGracePeriodSeconds", f_probe_grace, 0, NULL },
         { "timeoutSeconds", f_int32, PR(timeout_seconds), NULL },
 };
+/* clang-format on */
 static const struct object_desc probe_desc = OBJECT_DESC(probe_fields);
 
 static void f_probe(struct conv *c, const struct spec_node *n, void *dst, const struct field *f)
@@ -162,12 +176,14 @@ static void f_probe(struct conv *c, const struct spec_node *n, void *dst, const 
         c->oneof = saved;
 }
 
+/* clang-format off */
 static const struct field lifecycle_handler_fields[] = {
         { "exec", f_exec, 0, NULL },
         { "httpGet", f_http_get, 0, NULL },
         { "sleep", f_sleep, 0, NULL },
         { "tcpSocket", f_tcp_socket, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc lifecycle_handler_desc = OBJECT_DESC(lifecycle_handler_fields);
 
 static void f_lifecycle_handler(struct conv *c, const struct spec_node *n, void *dst,
@@ -183,48 +199,56 @@ static void f_lifecycle_handler(struct conv *c, const struct spec_node *n, void 
         c->oneof = saved;
 }
 
+/* clang-format off */
 static const struct field lifecycle_fields[] = {
         { "postStart", f_lifecycle_handler, offsetof(struct spec_lifecycle, post_start), NULL },
         { "preStop", f_lifecycle_handler, offsetof(struct spec_lifecycle, pre_stop), NULL },
         { "stopSignal", f_ignored, 0, "podrun stops containers with the image's stop signal" },
 };
+/* clang-format on */
 static const struct object_desc lifecycle_desc = OBJECT_DESC(lifecycle_fields);
 
 #define E(member) offsetof(struct spec_env, member)
+/* clang-format off */
 static const struct field field_ref_fields[] = {
         { "apiVersion", f_string, E(field_ref.api_version), NULL },
         { "fieldPath", f_string, E(field_ref.field_path), NULL },
 };
+/* clang-format on */
 static const struct object_desc field_ref_desc = OBJECT_DESC(field_ref_fields);
 
+/* clang-format off */
 static const struct field resource_field_ref_fields[] = {
         { "containerName", f_string, E(resource_field_ref.container_name), NULL },
         { "divisor", f_quantity, E(resource_field_ref.divisor), NULL },
         { "resource", f_string, E(resource_field_ref.resource), NULL },
 };
+/* clang-format on */
 static const struct object_desc resource_field_ref_desc = OBJECT_DESC(resource_field_ref_fields);
 
+/* clang-format off */
 static const struct field key_ref_fields[] = {
         { "key", f_string, E(key_ref.key), NULL },
         { "name", f_string, E(key_ref.name), NULL },
         { "optional", f_bool, E(key_ref.optional), NULL },
 };
+/* clang-format on */
 static const struct object_desc key_ref_desc = OBJECT_DESC(key_ref_fields);
 
 static void env_source(struct conv *c, const struct spec_node *n, struct spec_env *e,
                        enum spec_env_source source, const struct object_desc *desc)
 {
         if (c->oneof++ > 0) {
-                conv_error(c, c->pos, "Invalid value: \"\": may not have more than one field "
-                                      "specified at a time");
+                conv_error(c, c->pos,
+                           "Invalid value: \"\": may not have more than one field "
+                           "specified at a time");
                 return;
         }
         e->source = source;
         (void)conv_object(c, n, e, desc);
 }
 
-static void f_field_ref(struct conv *c, const struct spec_node *n, void *dst,
-                        const struct field *f)
+static void f_field_ref(struct conv *c, const struct spec_node *n, void *dst, const struct field *f)
 {
         (void)f;
         env_source(c, n, dst, SPEC_ENV_FIELD_REF, &field_ref_desc);
@@ -251,6 +275,7 @@ static void f_secret_key_ref(struct conv *c, const struct spec_node *n, void *ds
         env_source(c, n, dst, SPEC_ENV_SECRET_KEY_REF, &key_ref_desc);
 }
 
+/* clang-format off */
 static const struct field value_from_fields[] = {
         { "configMapKeyRef", f_config_map_key_ref, 0, NULL },
         { "fieldRef", f_field_ref, 0, NULL },
@@ -258,6 +283,7 @@ static const struct field value_from_fields[] = {
         { "resourceFieldRef", f_resource_field_ref, 0, NULL },
         { "secretKeyRef", f_secret_key_ref, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc value_from_desc = OBJECT_DESC(value_from_fields);
 
 static void f_value_from(struct conv *c, const struct spec_node *n, void *dst,
@@ -270,16 +296,19 @@ static void f_value_from(struct conv *c, const struct spec_node *n, void *dst,
         c->oneof = 0;
         (void)conv_object(c, n, e, &value_from_desc);
         if (c->oneof == 0 && n->kind == SPEC_NODE_MAPPING)
-                conv_error(c, c->pos, "Invalid value: \"\": must specify one of: `fieldRef`, "
-                                      "`resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`");
+                conv_error(c, c->pos,
+                           "Invalid value: \"\": must specify one of: `fieldRef`, "
+                           "`resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`");
         c->oneof = saved;
 }
 
+/* clang-format off */
 static const struct field env_fields[] = {
         { "name", f_string, E(name), NULL },
         { "value", f_string, E(value), NULL },
         { "valueFrom", f_value_from, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc env_desc = OBJECT_DESC(env_fields);
 
 static void env_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -302,8 +331,9 @@ static void env_item(struct conv *c, const struct spec_node *item, void *arg, si
                 for (size_t k = 0; k < item->n; k++)
                         if (strcmp(spec_node_key(item, k)->value, "valueFrom") == 0)
                                 pos = spec_node_key(item, k)->pos;
-                conv_error(c, pos, "Invalid value: \"\": may not be specified when `value` "
-                                   "is not empty");
+                conv_error(c, pos,
+                           "Invalid value: \"\": may not be specified when `value` "
+                           "is not empty");
                 conv_pop(c, saved);
         }
 }
@@ -315,18 +345,21 @@ static void f_env(struct conv *c, const struct spec_node *n, void *dst, const st
 }
 
 #define EF(member) offsetof(struct spec_env_from, member)
+/* clang-format off */
 static const struct field env_from_ref_fields[] = {
         { "name", f_string, EF(name), NULL },
         { "optional", f_bool, EF(optional), NULL },
 };
+/* clang-format on */
 static const struct object_desc env_from_ref_desc = OBJECT_DESC(env_from_ref_fields);
 
 static void env_from_ref(struct conv *c, const struct spec_node *n, struct spec_env_from *e,
                          bool secret)
 {
         if (c->oneof++ > 0) {
-                conv_error(c, c->pos, "Invalid value: \"\": may not have more than one field "
-                                      "specified at a time");
+                conv_error(c, c->pos,
+                           "Invalid value: \"\": may not have more than one field "
+                           "specified at a time");
                 return;
         }
         e->is_secret = secret;
@@ -347,11 +380,13 @@ static void f_secret_ref(struct conv *c, const struct spec_node *n, void *dst,
         env_from_ref(c, n, dst, true);
 }
 
+/* clang-format off */
 static const struct field env_from_fields[] = {
         { "configMapRef", f_config_map_ref, 0, NULL },
         { "prefix", f_string, EF(prefix), NULL },
         { "secretRef", f_secret_ref, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc env_from_desc = OBJECT_DESC(env_from_fields);
 
 static void env_from_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -370,8 +405,9 @@ static void env_from_item(struct conv *c, const struct spec_node *item, void *ar
         c->oneof = 0;
         (void)conv_object(c, item, e, &env_from_desc);
         if (c->oneof == 0)
-                conv_error(c, item->pos, "Invalid value: \"\": must specify one of: "
-                                         "`configMapRef` or `secretRef`");
+                conv_error(c, item->pos,
+                           "Invalid value: \"\": must specify one of: "
+                           "`configMapRef` or `secretRef`");
         c->oneof = saved;
 }
 
@@ -382,6 +418,7 @@ static void f_env_from(struct conv *c, const struct spec_node *n, void *dst, con
 }
 
 #define PT(member) offsetof(struct spec_port, member)
+/* clang-format off */
 static const struct field port_fields[] = {
         { "containerPort", f_int32, PT(container_port), NULL },
         { "hostIP", f_string, PT(host_ip), NULL },
@@ -389,6 +426,7 @@ static const struct field port_fields[] = {
         { "name", f_string, PT(name), NULL },
         { "protocol", f_enum, PT(protocol), &spec_protocol_table },
 };
+/* clang-format on */
 static const struct object_desc port_desc = OBJECT_DESC(port_fields);
 
 static void port_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -413,11 +451,13 @@ static void f_ports(struct conv *c, const struct spec_node *n, void *dst, const 
 }
 
 #define RL(member) offsetof(struct spec_resource_list, member)
+/* clang-format off */
 static const struct field resource_list_fields[] = {
         { "cpu", f_quantity, RL(cpu), NULL },
         { "ephemeral-storage", f_quantity, RL(ephemeral_storage), NULL },
         { "memory", f_quantity, RL(memory), NULL },
 };
+/* clang-format on */
 static const struct object_desc resource_list_desc = OBJECT_DESC(resource_list_fields);
 
 /* cpu, memory and ephemeral-storage are enforced; hugepages and extended
@@ -447,22 +487,26 @@ static void f_resource_list(struct conv *c, const struct spec_node *n, void *dst
                         continue;
                 }
                 saved = conv_push_key(c, key->value);
-                conv_warning(c, key->pos, "ignored: podrun enforces cpu, memory and "
-                                          "ephemeral-storage only");
+                conv_warning(c, key->pos,
+                             "ignored: podrun enforces cpu, memory and "
+                             "ephemeral-storage only");
                 conv_pop(c, saved);
         }
         (void)conv_object(c, &copy, dst, &resource_list_desc);
         free(copy.children);
 }
 
+/* clang-format off */
 static const struct field resources_fields[] = {
         { "claims", f_ignored, 0, "podrun has no dynamic resource allocation" },
         { "limits", f_resource_list, offsetof(struct spec_resources, limits), NULL },
         { "requests", f_resource_list, offsetof(struct spec_resources, requests), NULL },
 };
+/* clang-format on */
 static const struct object_desc resources_desc = OBJECT_DESC(resources_fields);
 
 #define VM(member) offsetof(struct spec_volume_mount, member)
+/* clang-format off */
 static const struct field volume_mount_fields[] = {
         { "mountPath", f_string, VM(mount_path), NULL },
         { "mountPropagation", f_enum, VM(propagation), &spec_mount_propagation_table },
@@ -472,6 +516,7 @@ static const struct field volume_mount_fields[] = {
         { "subPath", f_string, VM(sub_path), NULL },
         { "subPathExpr", f_string, VM(sub_path_expr), NULL },
 };
+/* clang-format on */
 static const struct object_desc volume_mount_desc = OBJECT_DESC(volume_mount_fields);
 
 static void volume_mount_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -496,19 +541,24 @@ static void f_volume_mounts(struct conv *c, const struct spec_node *n, void *dst
         (void)conv_list(c, n, volume_mount_item, dst);
 }
 
+/* clang-format off */
 static const struct field seccomp_fields[] = {
         { "localhostProfile", f_string, offsetof(struct spec_seccomp, localhost_profile), NULL },
         { "type", f_enum, offsetof(struct spec_seccomp, type), &spec_seccomp_type_table },
 };
+/* clang-format on */
 const struct object_desc spec_seccomp_desc = OBJECT_DESC(seccomp_fields);
 
+/* clang-format off */
 static const struct field capabilities_fields[] = {
         { "add", f_strv, offsetof(struct spec_capabilities, add), NULL },
         { "drop", f_strv, offsetof(struct spec_capabilities, drop), NULL },
 };
+/* clang-format on */
 static const struct object_desc capabilities_desc = OBJECT_DESC(capabilities_fields);
 
 #define CS(member) offsetof(struct spec_container_security, member)
+/* clang-format off */
 static const struct field container_security_fields[] = {
         { "allowPrivilegeEscalation", f_opt_bool, CS(allow_privilege_escalation), NULL },
         { "appArmorProfile", f_ignored, 0, "podrun does not load AppArmor profiles" },
@@ -523,6 +573,7 @@ static const struct field container_security_fields[] = {
         { "seccompProfile", f_object, CS(seccomp), &spec_seccomp_desc },
         { "windowsOptions", f_ignored, 0, "podrun runs Linux containers only" },
 };
+/* clang-format on */
 static const struct object_desc container_security_desc = OBJECT_DESC(container_security_fields);
 
 static void f_container_restart_policy(struct conv *c, const struct spec_node *n, void *dst,
@@ -532,7 +583,7 @@ static void f_container_restart_policy(struct conv *c, const struct spec_node *n
         int before = (int)_SPEC_RESTART_POLICY_INVALID, after = before;
 
         (void)f;
-        f_enum(c, n, &after, &(const struct field){ .aux = &spec_restart_policy_table });
+        f_enum(c, n, &after, &(const struct field){.aux = &spec_restart_policy_table});
         if (after != before) {
                 ctr->restart_policy = (enum spec_restart_policy)after;
                 ctr->has_restart_policy = true;
@@ -540,6 +591,7 @@ static void f_container_restart_policy(struct conv *c, const struct spec_node *n
 }
 
 #define C(member) offsetof(struct spec_container, member)
+/* clang-format off */
 static const struct field container_fields[] = {
         { "args", f_strv, C(args), NULL },
         { "command", f_strv, C(command), NULL },
@@ -568,6 +620,7 @@ static const struct field container_fields[] = {
         { "volumeMounts", f_volume_mounts, 0, NULL },
         { "workingDir", f_string, C(working_dir), NULL },
 };
+/* clang-format on */
 const struct object_desc spec_container_desc = OBJECT_DESC(container_fields);
 
 /* pkg/apis/core/v1/defaults.go: ":latest" or no tag pulls Always, anything

@@ -64,7 +64,13 @@ static size_t push(struct conv *c, const char *sep, const char *seg, size_t seg_
 
 size_t conv_push_key(struct conv *c, const char *key)
 {
-        return push(c, c->path_len ? "." : "", key, strlen(key));
+        size_t len = strlen(key);
+        _cleanup_free_ char *safe = NULL;
+
+        if (spec_key_is_plain(key, len))
+                return push(c, c->path_len ? "." : "", key, len);
+        safe = spec_excerpt(key, len, SPEC_PATH_KEY_MAX);
+        return push(c, c->path_len ? "." : "", safe, strlen(safe));
 }
 
 size_t conv_push_index(struct conv *c, size_t i)
@@ -87,24 +93,10 @@ static bool is_null(const struct spec_node *n)
         return !n || (n->kind == SPEC_NODE_SCALAR && n->type == SPEC_SCALAR_NULL);
 }
 
-/* A scalar for a message: at most 40 bytes, control bytes escaped, so a
- * hostile manifest cannot write to the user's terminal. */
+/* A scalar for a message: at most 40 bytes, escaped. */
 static char *excerpt(const struct spec_node *n)
 {
-        size_t max = n->len < 40 ? n->len : 40;
-        char *out = pr_malloc(max * 4 + 4), *p = out;
-
-        for (size_t i = 0; i < max; i++) {
-                unsigned char ch = (unsigned char)n->value[i];
-                if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
-                        p += sprintf(p, ch == '"' || ch == '\\' ? "\\%c" : "\\x%02x", ch);
-                else
-                        *p++ = (char)ch;
-        }
-        if (max < n->len)
-                p += sprintf(p, "...");
-        *p = '\0';
-        return out;
+        return spec_excerpt(n->value, n->len, 40);
 }
 
 void conv_type_error(struct conv *c, const struct spec_node *n, const char *expected)
@@ -120,7 +112,8 @@ void conv_type_error(struct conv *c, const struct spec_node *n, const char *expe
                 conv_error(c, n->pos, "expected %s, got a string: \"%s\"", expected, text);
         else if (strcmp(expected, "a string") == 0)
                 /* go-yaml reads yes, on, 80 as a boolean or a number. */
-                conv_error(c, n->pos, "expected a string, got %s: %s (quote it to make it a string)",
+                conv_error(c, n->pos,
+                           "expected a string, got %s: %s (quote it to make it a string)",
                            spec_node_type_name(n), text);
         else
                 conv_error(c, n->pos, "expected %s, got %s: %s", expected, spec_node_type_name(n),
@@ -166,8 +159,9 @@ bool conv_int(struct conv *c, const struct spec_node *n, int64_t min, int64_t ma
                 v = n->integer;
         }
         if (v < min || v > max) {
-                conv_error(c, n->pos, "value %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
-                           v, min, max);
+                conv_error(c, n->pos,
+                           "value %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]", v, min,
+                           max);
                 return false;
         }
         *ret = v;
@@ -233,7 +227,7 @@ bool conv_object(struct conv *c, const struct spec_node *n, void *obj,
                         /* A scalar error points at the value, anything else
                          * at the key that names it. */
                         c->pos = value->kind == SPEC_NODE_SCALAR && !is_null(value) ? value->pos
-                                                                                   : key->pos;
+                                                                                    : key->pos;
                         record_pos(c, c->pos);
                         if (!is_null(value))
                                 f->fn(c, value, (char *)obj + f->offset, f);
@@ -404,8 +398,8 @@ void f_quantity(struct conv *c, const struct spec_node *n, void *dst, const stru
                 _cleanup_free_ char *shown = excerpt(n);
                 spec_quantity_done(q);
                 conv_error(c, n->pos,
-                           "Invalid value: \"%s\": quantities must match the regular expression "
-                           QUANTITY_REGEX,
+                           "Invalid value: \"%s\": quantities must match the regular "
+                           "expression " QUANTITY_REGEX,
                            shown);
                 return;
         }
@@ -423,7 +417,7 @@ void f_int_or_string(struct conv *c, const struct spec_node *n, void *dst, const
                 if (!s)
                         return;
                 free(v->string);
-                *v = (struct spec_int_or_string){ .set = true, .is_string = true, .string = s };
+                *v = (struct spec_int_or_string){.set = true, .is_string = true, .string = s};
                 return;
         }
         if (n->kind != SPEC_NODE_SCALAR ||
@@ -434,7 +428,7 @@ void f_int_or_string(struct conv *c, const struct spec_node *n, void *dst, const
         if (!conv_int(c, n, INT32_MIN, INT32_MAX, &i))
                 return;
         free(v->string);
-        *v = (struct spec_int_or_string){ .set = true, .number = (int32_t)i };
+        *v = (struct spec_int_or_string){.set = true, .number = (int32_t)i};
 }
 
 void f_enum(struct conv *c, const struct spec_node *n, void *dst, const struct field *f)
@@ -479,10 +473,12 @@ void f_unsupported(struct conv *c, const struct spec_node *n, void *dst, const s
         conv_error(c, c->pos, "not supported: %s", (const char *)f->aux);
 }
 
+/* clang-format off */
 static const struct field name_value_fields[] = {
         { "name", f_string, offsetof(struct spec_kv, key), NULL },
         { "value", f_string, offsetof(struct spec_kv, value), NULL },
 };
+/* clang-format on */
 static const struct object_desc name_value_desc = OBJECT_DESC(name_value_fields);
 
 static void name_value_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)

@@ -42,12 +42,15 @@ struct object_desc {
         size_t n;
 };
 
-#define OBJECT_DESC(table) { (table), sizeof(table) / sizeof((table)[0]) }
+#define OBJECT_DESC(table)                                                                         \
+        {                                                                                          \
+                (table), sizeof(table) / sizeof((table)[0])                                        \
+        }
 
 void conv_error(struct conv *c, struct spec_pos pos, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void conv_warning(struct conv *c, struct spec_pos pos, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Path segments: push returns the length to pop back to. */
 size_t conv_push_key(struct conv *c, const char *key);
@@ -88,8 +91,7 @@ void f_ignored(struct conv *c, const struct spec_node *n, void *dst, const struc
 /* aux: the reason, as "not supported: <aux>" (an error). */
 void f_unsupported(struct conv *c, const struct spec_node *n, void *dst, const struct field *f);
 /* A {name, value} list (sysctls, dnsConfig.options) into a spec_map. */
-void f_name_value_list(struct conv *c, const struct spec_node *n, void *dst,
-                       const struct field *f);
+void f_name_value_list(struct conv *c, const struct spec_node *n, void *dst, const struct field *f);
 
 /* Converting a scalar's text (numbers as JSON would print them). */
 bool conv_int(struct conv *c, const struct spec_node *n, int64_t min, int64_t max, int64_t *ret);

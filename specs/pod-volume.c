@@ -27,8 +27,7 @@ static void f_mode(struct conv *c, const struct spec_node *n, void *dst, const s
                 *(int32_t *)dst = (int32_t)v;
 }
 
-static void f_item_mode(struct conv *c, const struct spec_node *n, void *dst,
-                        const struct field *f)
+static void f_item_mode(struct conv *c, const struct spec_node *n, void *dst, const struct field *f)
 {
         struct spec_key_to_path *k = dst;
         int64_t v;
@@ -40,11 +39,13 @@ static void f_item_mode(struct conv *c, const struct spec_node *n, void *dst,
         }
 }
 
+/* clang-format off */
 static const struct field key_to_path_fields[] = {
         { "key", f_string, offsetof(struct spec_key_to_path, key), NULL },
         { "mode", f_item_mode, 0, NULL },
         { "path", f_string, offsetof(struct spec_key_to_path, path), NULL },
 };
+/* clang-format on */
 static const struct object_desc key_to_path_desc = OBJECT_DESC(key_to_path_fields);
 
 static void key_to_path_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -93,26 +94,32 @@ static void f_downward_mode(struct conv *c, const struct spec_node *n, void *dst
 #define DI(member) offsetof(struct spec_downward_item, member)
 /* Only "v1" exists for fieldRef.apiVersion: checked as a string, then
  * implied. */
+/* clang-format off */
 static const struct field downward_field_ref_fields[] = {
         { "apiVersion", f_discard_string, 0, NULL },
         { "fieldPath", f_string, DI(field_path), NULL },
 };
+/* clang-format on */
 static const struct object_desc downward_field_ref_desc = OBJECT_DESC(downward_field_ref_fields);
 
+/* clang-format off */
 static const struct field downward_resource_ref_fields[] = {
         { "containerName", f_string, DI(container_name), NULL },
         { "divisor", f_quantity, DI(divisor), NULL },
         { "resource", f_string, DI(resource), NULL },
 };
+/* clang-format on */
 static const struct object_desc downward_resource_ref_desc =
-        OBJECT_DESC(downward_resource_ref_fields);
+    OBJECT_DESC(downward_resource_ref_fields);
 
+/* clang-format off */
 static const struct field downward_item_fields[] = {
         { "fieldRef", f_object, 0, &downward_field_ref_desc },
         { "mode", f_downward_mode, 0, NULL },
         { "path", f_string, DI(path), NULL },
         { "resourceFieldRef", f_object, 0, &downward_resource_ref_desc },
 };
+/* clang-format on */
 static const struct object_desc downward_item_desc = OBJECT_DESC(downward_item_fields);
 
 struct downward_items {
@@ -138,7 +145,7 @@ static void f_volume_downward_items(struct conv *c, const struct spec_node *n, v
                                     const struct field *f)
 {
         struct spec_volume *v = dst;
-        struct downward_items list = { &v->downward_items, &v->n_downward_items };
+        struct downward_items list = {&v->downward_items, &v->n_downward_items};
 
         (void)f;
         (void)conv_list(c, n, downward_item, &list);
@@ -148,65 +155,81 @@ static void f_projection_downward_items(struct conv *c, const struct spec_node *
                                         const struct field *f)
 {
         struct spec_projection *p = dst;
-        struct downward_items list = { &p->downward_items, &p->n_downward_items };
+        struct downward_items list = {&p->downward_items, &p->n_downward_items};
 
         (void)f;
         (void)conv_list(c, n, downward_item, &list);
 }
 
 #define V(member) offsetof(struct spec_volume, member)
+/* clang-format off */
 static const struct field empty_dir_fields[] = {
         { "medium", f_enum, V(empty_dir.medium), &spec_storage_medium_table },
         { "sizeLimit", f_quantity, V(empty_dir.size_limit), NULL },
 };
+/* clang-format on */
 static const struct object_desc empty_dir_desc = OBJECT_DESC(empty_dir_fields);
 
+/* clang-format off */
 static const struct field host_path_fields[] = {
         { "path", f_string, V(host_path.path), NULL },
         { "type", f_enum, V(host_path.type), &spec_host_path_type_table },
 };
+/* clang-format on */
 static const struct object_desc host_path_desc = OBJECT_DESC(host_path_fields);
 
+/* clang-format off */
 static const struct field config_map_fields[] = {
         { "defaultMode", f_mode, V(default_mode), NULL },
         { "items", f_key_to_path_items, V(object), NULL },
         { "name", f_string, V(object.name), NULL },
         { "optional", f_bool, V(object.optional), NULL },
 };
+/* clang-format on */
 static const struct object_desc config_map_desc = OBJECT_DESC(config_map_fields);
 
+/* clang-format off */
 static const struct field secret_fields[] = {
         { "defaultMode", f_mode, V(default_mode), NULL },
         { "items", f_key_to_path_items, V(object), NULL },
         { "optional", f_bool, V(object.optional), NULL },
         { "secretName", f_string, V(object.name), NULL },
 };
+/* clang-format on */
 static const struct object_desc secret_desc = OBJECT_DESC(secret_fields);
 
+/* clang-format off */
 static const struct field downward_api_fields[] = {
         { "defaultMode", f_mode, V(default_mode), NULL },
         { "items", f_volume_downward_items, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc downward_api_desc = OBJECT_DESC(downward_api_fields);
 
 #define PJ(member) offsetof(struct spec_projection, member)
+/* clang-format off */
 static const struct field projected_object_fields[] = {
         { "items", f_key_to_path_items, PJ(object), NULL },
         { "name", f_string, PJ(object.name), NULL },
         { "optional", f_bool, PJ(object.optional), NULL },
 };
+/* clang-format on */
 static const struct object_desc projected_object_desc = OBJECT_DESC(projected_object_fields);
 
+/* clang-format off */
 static const struct field projected_downward_fields[] = {
         { "items", f_projection_downward_items, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc projected_downward_desc = OBJECT_DESC(projected_downward_fields);
 
+/* clang-format off */
 static const struct field token_fields[] = {
         { "audience", f_string, PJ(service_account_token.audience), NULL },
         { "expirationSeconds", f_int64, PJ(service_account_token.expiration_seconds), NULL },
         { "path", f_string, PJ(service_account_token.path), NULL },
 };
+/* clang-format on */
 static const struct object_desc token_desc = OBJECT_DESC(token_fields);
 
 struct projection_kind {
@@ -214,14 +237,14 @@ struct projection_kind {
         const struct object_desc *desc;
 };
 
-static const struct projection_kind projection_config_map = { SPEC_PROJECTION_CONFIG_MAP,
-                                                              &projected_object_desc };
-static const struct projection_kind projection_secret = { SPEC_PROJECTION_SECRET,
-                                                          &projected_object_desc };
-static const struct projection_kind projection_downward = { SPEC_PROJECTION_DOWNWARD_API,
-                                                            &projected_downward_desc };
-static const struct projection_kind projection_token = { SPEC_PROJECTION_SERVICE_ACCOUNT_TOKEN,
-                                                         &token_desc };
+static const struct projection_kind projection_config_map = {SPEC_PROJECTION_CONFIG_MAP,
+                                                             &projected_object_desc};
+static const struct projection_kind projection_secret = {SPEC_PROJECTION_SECRET,
+                                                         &projected_object_desc};
+static const struct projection_kind projection_downward = {SPEC_PROJECTION_DOWNWARD_API,
+                                                           &projected_downward_desc};
+static const struct projection_kind projection_token = {SPEC_PROJECTION_SERVICE_ACCOUNT_TOKEN,
+                                                        &token_desc};
 
 static void f_projection_kind(struct conv *c, const struct spec_node *n, void *dst,
                               const struct field *f)
@@ -242,6 +265,7 @@ static void f_projection_unsupported(struct conv *c, const struct spec_node *n, 
         f_unsupported(c, n, dst, f);
 }
 
+/* clang-format off */
 static const struct field projection_fields[] = {
         { "clusterTrustBundle", f_projection_unsupported, 0,
           "podrun has no cluster trust bundles" },
@@ -251,6 +275,7 @@ static const struct field projection_fields[] = {
         { "secret", f_projection_kind, 0, &projection_secret },
         { "serviceAccountToken", f_projection_kind, 0, &projection_token },
 };
+/* clang-format on */
 static const struct object_desc projection_desc = OBJECT_DESC(projection_fields);
 
 static void projection_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -269,8 +294,9 @@ static void projection_item(struct conv *c, const struct spec_node *item, void *
         c->oneof = 0;
         (void)conv_object(c, item, p, &projection_desc);
         if (c->oneof == 0)
-                conv_error(c, item->pos, "Required value: must specify exactly 1 volume type "
-                                         "per source");
+                conv_error(c, item->pos,
+                           "Required value: must specify exactly 1 volume type "
+                           "per source");
         c->oneof = saved;
 }
 
@@ -281,10 +307,12 @@ static void f_projection_sources(struct conv *c, const struct spec_node *n, void
         (void)conv_list(c, n, projection_item, dst);
 }
 
+/* clang-format off */
 static const struct field projected_fields[] = {
         { "defaultMode", f_mode, V(default_mode), NULL },
         { "sources", f_projection_sources, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc projected_desc = OBJECT_DESC(projected_fields);
 
 struct volume_kind {
@@ -292,12 +320,12 @@ struct volume_kind {
         const struct object_desc *desc;
 };
 
-static const struct volume_kind kind_empty_dir = { SPEC_VOLUME_EMPTY_DIR, &empty_dir_desc };
-static const struct volume_kind kind_host_path = { SPEC_VOLUME_HOST_PATH, &host_path_desc };
-static const struct volume_kind kind_config_map = { SPEC_VOLUME_CONFIG_MAP, &config_map_desc };
-static const struct volume_kind kind_secret = { SPEC_VOLUME_SECRET, &secret_desc };
-static const struct volume_kind kind_downward = { SPEC_VOLUME_DOWNWARD_API, &downward_api_desc };
-static const struct volume_kind kind_projected = { SPEC_VOLUME_PROJECTED, &projected_desc };
+static const struct volume_kind kind_empty_dir = {SPEC_VOLUME_EMPTY_DIR, &empty_dir_desc};
+static const struct volume_kind kind_host_path = {SPEC_VOLUME_HOST_PATH, &host_path_desc};
+static const struct volume_kind kind_config_map = {SPEC_VOLUME_CONFIG_MAP, &config_map_desc};
+static const struct volume_kind kind_secret = {SPEC_VOLUME_SECRET, &secret_desc};
+static const struct volume_kind kind_downward = {SPEC_VOLUME_DOWNWARD_API, &downward_api_desc};
+static const struct volume_kind kind_projected = {SPEC_VOLUME_PROJECTED, &projected_desc};
 
 static void f_volume_kind(struct conv *c, const struct spec_node *n, void *dst,
                           const struct field *f)
@@ -319,10 +347,12 @@ static void f_remote_volume(struct conv *c, const struct spec_node *n, void *dst
         (void)dst;
         (void)f;
         (void)take_source(c, "volume type");
-        conv_error(c, c->pos, "not supported: podrun provides emptyDir, hostPath, configMap, "
-                              "secret, downwardAPI and projected volumes only");
+        conv_error(c, c->pos,
+                   "not supported: podrun provides emptyDir, hostPath, configMap, "
+                   "secret, downwardAPI and projected volumes only");
 }
 
+/* clang-format off */
 static const struct field volume_fields[] = {
         { "awsElasticBlockStore", f_remote_volume, 0, NULL },
         { "azureDisk", f_remote_volume, 0, NULL },
@@ -356,6 +386,7 @@ static const struct field volume_fields[] = {
         { "storageos", f_remote_volume, 0, NULL },
         { "vsphereVolume", f_remote_volume, 0, NULL },
 };
+/* clang-format on */
 const struct object_desc spec_volume_desc = OBJECT_DESC(volume_fields);
 
 static void downward_defaults(struct spec_downward_item *items, size_t n)

@@ -17,6 +17,7 @@
 #define NO_ACCOUNTS "podrun has no service accounts"
 #define SERVER_SET "set by the API server, not by manifests"
 
+/* clang-format off */
 static const struct field metadata_fields[] = {
         { "annotations", f_string_map, offsetof(struct spec_pod, annotations), NULL },
         { "creationTimestamp", f_ignored, 0, SERVER_SET },
@@ -34,6 +35,7 @@ static const struct field metadata_fields[] = {
         { "selfLink", f_ignored, 0, SERVER_SET },
         { "uid", f_ignored, 0, SERVER_SET },
 };
+/* clang-format on */
 static const struct object_desc metadata_desc = OBJECT_DESC(metadata_fields);
 
 static void supplemental_group(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -57,6 +59,7 @@ static void f_supplemental_groups(struct conv *c, const struct spec_node *n, voi
 }
 
 #define PS(member) offsetof(struct spec_pod_security, member)
+/* clang-format off */
 static const struct field pod_security_fields[] = {
         { "appArmorProfile", f_ignored, 0, "podrun does not load AppArmor profiles" },
         { "fsGroup", f_opt_i64, PS(fs_group), NULL },
@@ -72,12 +75,15 @@ static const struct field pod_security_fields[] = {
         { "sysctls", f_name_value_list, PS(sysctls), NULL },
         { "windowsOptions", f_ignored, 0, "podrun runs Linux containers only" },
 };
+/* clang-format on */
 static const struct object_desc pod_security_desc = OBJECT_DESC(pod_security_fields);
 
+/* clang-format off */
 static const struct field host_alias_fields[] = {
         { "hostnames", f_strv, offsetof(struct spec_host_alias, hostnames), NULL },
         { "ip", f_string, offsetof(struct spec_host_alias, ip), NULL },
 };
+/* clang-format on */
 static const struct object_desc host_alias_desc = OBJECT_DESC(host_alias_fields);
 
 static void host_alias_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -103,11 +109,13 @@ static void f_host_aliases(struct conv *c, const struct spec_node *n, void *dst,
         (void)conv_list(c, n, host_alias_item, c->pod);
 }
 
+/* clang-format off */
 static const struct field dns_config_fields[] = {
         { "nameservers", f_strv, offsetof(struct spec_dns_config, nameservers), NULL },
         { "options", f_name_value_list, offsetof(struct spec_dns_config, options), NULL },
         { "searches", f_strv, offsetof(struct spec_dns_config, searches), NULL },
 };
+/* clang-format on */
 static const struct object_desc dns_config_desc = OBJECT_DESC(dns_config_fields);
 
 static void container_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
@@ -165,6 +173,7 @@ static void f_volumes(struct conv *c, const struct spec_node *n, void *dst, cons
 }
 
 #define P(member) offsetof(struct spec_pod, member)
+/* clang-format off */
 static const struct field pod_spec_fields[] = {
         { "activeDeadlineSeconds", f_opt_i64, P(active_deadline_seconds), NULL },
         { "affinity", f_ignored, 0, NOT_SCHEDULED },
@@ -208,8 +217,10 @@ static const struct field pod_spec_fields[] = {
         { "topologySpreadConstraints", f_ignored, 0, NOT_SCHEDULED },
         { "volumes", f_volumes, 0, NULL },
 };
+/* clang-format on */
 static const struct object_desc pod_spec_desc = OBJECT_DESC(pod_spec_fields);
 
+/* clang-format off */
 static const struct field pod_fields[] = {
         { "apiVersion", f_string, P(api_version), NULL },
         { "kind", f_string, P(kind), NULL },
@@ -217,18 +228,21 @@ static const struct field pod_fields[] = {
         { "spec", f_object, 0, &pod_spec_desc },
         { "status", f_ignored, 0, "podrun reports the status itself" },
 };
+/* clang-format on */
 static const struct object_desc pod_desc = OBJECT_DESC(pod_fields);
 
 /* apiVersion and kind decide the schema: anything but v1 Pod is refused
  * before its fields could drown the real problem in unknown-field errors. */
 static bool check_type(struct conv *c, const struct spec_node *root)
 {
+        /* clang-format off */
         static const struct {
                 const char *key, *want, *detail;
         } checks[] = {
                 { "apiVersion", "v1", "podrun runs core v1 objects only" },
                 { "kind", "Pod", "podrun runs Pods only" },
         };
+        /* clang-format on */
         bool ok = true;
 
         for (size_t i = 0; i < PR_ELEMENTSOF(checks); i++) {
@@ -241,9 +255,10 @@ static bool check_type(struct conv *c, const struct spec_node *root)
                 } else if (n->kind != SPEC_NODE_SCALAR || n->type != SPEC_SCALAR_STRING) {
                         conv_type_error(c, n, "a string");
                         ok = false;
-                } else if (strcmp(n->value, checks[i].want) != 0) {
-                        conv_error(c, n->pos, "Unsupported value: \"%s\": %s",
-                                   n->len > 100 ? "..." : n->value, checks[i].detail);
+                } else if (strcmp(n->value, checks[i].want) != 0 || n->len != strlen(n->value)) {
+                        _cleanup_free_ char *shown = spec_excerpt(n->value, n->len, 64);
+                        conv_error(c, n->pos, "Unsupported value: \"%s\": %s", shown,
+                                   checks[i].detail);
                         ok = false;
                 }
                 conv_pop(c, saved);
@@ -276,7 +291,7 @@ static int compare_field_pos(const void *a, const void *b)
 int spec_pod_convert(const char *file, const struct spec_yaml_doc *doc, struct spec_pod *pod,
                      struct spec_diags *diags)
 {
-        struct conv c = { .file = file, .diags = diags, .pod = pod };
+        struct conv c = {.file = file, .diags = diags, .pod = pod};
         const struct spec_node *root = doc->root;
 
         pod->file = pr_strdup(file);
@@ -296,8 +311,7 @@ int spec_pod_convert(const char *file, const struct spec_yaml_doc *doc, struct s
         }
         free(c.path);
         if (pod->n_field_pos > 1)
-                qsort(pod->field_pos, pod->n_field_pos, sizeof(*pod->field_pos),
-                      compare_field_pos);
+                qsort(pod->field_pos, pod->n_field_pos, sizeof(*pod->field_pos), compare_field_pos);
         return c.errors;
 }
 
@@ -306,11 +320,11 @@ struct spec_pos spec_pod_field_pos(const struct spec_pod *pod, const char *path)
         _cleanup_free_ char *p = pr_strdup(path ? path : "");
 
         while (*p && pod->n_field_pos > 0) {
-                struct spec_field_pos key = { .path = p }, *found;
+                struct spec_field_pos key = {.path = p}, *found;
                 char *cut;
 
-                found = bsearch(&key, pod->field_pos, pod->n_field_pos, sizeof(key),
-                                compare_field_pos);
+                found =
+                    bsearch(&key, pod->field_pos, pod->n_field_pos, sizeof(key), compare_field_pos);
                 if (found)
                         return found->pos;
                 /* The nearest parent: drop "[i]" or ".name" from the end. */
@@ -340,7 +354,7 @@ void spec_map_done(struct spec_map *m)
                 free(m->items[i].value);
         }
         free(m->items);
-        *m = (struct spec_map){ 0 };
+        *m = (struct spec_map){0};
 }
 
 void spec_pod_done(struct spec_pod *pod)
@@ -379,7 +393,7 @@ void spec_pod_done(struct spec_pod *pod)
         for (size_t i = 0; i < pod->n_field_pos; i++)
                 free(pod->field_pos[i].path);
         free(pod->field_pos);
-        *pod = (struct spec_pod){ 0 };
+        *pod = (struct spec_pod){0};
 }
 
 struct spec_file *spec_file_free(struct spec_file *f)
@@ -416,7 +430,7 @@ int spec_load_buffer(const char *name, const char *buf, size_t len, struct spec_
                      struct spec_diags *diags, struct pr_error *err)
 {
         _cleanup_(spec_file_freep) struct spec_file *f = pr_calloc(1, sizeof(*f));
-        struct spec_diags local = { 0 };
+        struct spec_diags local = {0};
         struct spec_yaml_stream s;
         size_t first, errors_before;
         int syntax_errors;
@@ -429,14 +443,13 @@ int spec_load_buffer(const char *name, const char *buf, size_t len, struct spec_
         load_stream(name, &s, f, diags);
         spec_yaml_stream_done(&s);
         if (f->n_pods == 0 && syntax_errors == 0)
-                spec_diags_add(diags, SPEC_ERROR, name, (struct spec_pos){ 1, 1 }, NULL,
+                spec_diags_add(diags, SPEC_ERROR, name, (struct spec_pos){1, 1}, NULL,
                                "no Pod in the manifest");
         spec_diags_sort(diags, first);
         if (diags->n_errors > errors_before) {
                 size_t n = diags->n_errors - errors_before;
                 spec_diags_done(&local);
-                return pr_err_usage(err, "manifest '%s': %zu error%s", name, n,
-                                    n == 1 ? "" : "s");
+                return pr_err_usage(err, "manifest '%s': %zu error%s", name, n, n == 1 ? "" : "s");
         }
         spec_diags_done(&local);
         *ret = PR_TAKE_PTR(f);
@@ -453,7 +466,7 @@ int spec_load_file(const char *path, struct spec_file **ret, struct spec_diags *
         r = pr_read_file(path, SPEC_MAX_DOCUMENT_BYTES, &data, &len, err);
         if (r == -EFBIG) {
                 if (diags)
-                        spec_diags_add(diags, SPEC_ERROR, path, (struct spec_pos){ 1, 1 }, NULL,
+                        spec_diags_add(diags, SPEC_ERROR, path, (struct spec_pos){1, 1}, NULL,
                                        "manifest larger than %u bytes",
                                        (unsigned)SPEC_MAX_DOCUMENT_BYTES);
                 return pr_err_usage(err, "manifest '%s': larger than %u bytes", path,

@@ -2,6 +2,7 @@
  * the conversion entry point shared by the files of specs/. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "specs/specs.h"
@@ -47,3 +48,13 @@ int spec_pod_convert(const char *file, const struct spec_yaml_doc *doc, struct s
 
 /* Levenshtein distance of a and b, capped at cap + 1. */
 size_t spec_edit_distance(const char *a, const char *b, size_t cap);
+
+/* Text of a manifest made safe to print: at most max bytes, quotes,
+ * backslashes and control bytes escaped (a hostile manifest must not write
+ * escape sequences to a terminal), "..." when cut. Caller frees. */
+char *spec_excerpt(const char *s, size_t len, size_t max);
+
+/* Keys longer than this, or holding control bytes, appear in field paths
+ * through spec_excerpt(). */
+#define SPEC_PATH_KEY_MAX 128
+bool spec_key_is_plain(const char *s, size_t len);

@@ -61,14 +61,14 @@ static void error_at(struct builder *b, struct spec_pos pos, const char *field, 
 static struct spec_pos pos_of_mark(const yaml_mark_t *m)
 {
         /* libyaml counts from zero. */
-        return (struct spec_pos){ .line = (uint32_t)m->line + 1, .column = (uint32_t)m->column + 1 };
+        return (struct spec_pos){.line = (uint32_t)m->line + 1, .column = (uint32_t)m->column + 1};
 }
 
 /* A reader error has only a byte offset (the reader decodes ahead of the
  * scanner, so the parser's mark is elsewhere): count lines up to it. */
 static struct spec_pos pos_of_offset(const char *buf, size_t len, size_t offset)
 {
-        struct spec_pos p = { 1, 1 };
+        struct spec_pos p = {1, 1};
 
         for (size_t i = 0; i < offset && i < len; i++) {
                 if (buf[i] == '\n') {
@@ -79,6 +79,16 @@ static struct spec_pos pos_of_offset(const char *buf, size_t len, size_t offset)
                 }
         }
         return p;
+}
+
+static char *join_key(const char *path, const char *key)
+{
+        size_t len = strlen(key);
+        _cleanup_free_ char *safe = NULL;
+
+        if (!spec_key_is_plain(key, len))
+                key = safe = spec_excerpt(key, len, SPEC_PATH_KEY_MAX);
+        return pr_asprintf("%s%s%s", path, *path ? "." : "", key);
 }
 
 /* The Kubernetes-style path ("spec.containers[0].name") of the node at stack
@@ -96,15 +106,14 @@ static char *stack_path(const struct builder *b, size_t level, const char *last_
                 if (parent->kind == SPEC_NODE_SEQUENCE)
                         next = pr_asprintf("%s[%zu]", path, parent->n - 1);
                 else if (parent->n >= 2 && parent->n % 2 == 0)
-                        next = pr_asprintf("%s%s%s", path, *path ? "." : "",
-                                           parent->children[parent->n - 2]->value);
+                        next = join_key(path, parent->children[parent->n - 2]->value);
                 else
                         next = pr_strdup(path); /* a key: named by its parent */
                 free(path);
                 path = next;
         }
         if (last_key) {
-                char *next = pr_asprintf("%s%s%s", path, *path ? "." : "", last_key);
+                char *next = join_key(path, last_key);
                 free(path);
                 path = next;
         }
@@ -144,7 +153,7 @@ static void doc_done(struct spec_yaml_doc *d)
         for (size_t i = 0; i < d->n_nodes; i++)
                 node_free(d->nodes[i]);
         free(d->nodes);
-        *d = (struct spec_yaml_doc){ 0 };
+        *d = (struct spec_yaml_doc){0};
 }
 
 void spec_yaml_stream_done(struct spec_yaml_stream *s)
@@ -152,7 +161,7 @@ void spec_yaml_stream_done(struct spec_yaml_stream *s)
         for (size_t i = 0; i < s->n_docs; i++)
                 doc_done(&s->docs[i]);
         free(s->docs);
-        *s = (struct spec_yaml_stream){ 0 };
+        *s = (struct spec_yaml_stream){0};
 }
 
 static void anchors_clear(struct builder *b)
@@ -198,8 +207,8 @@ static bool attach(struct builder *b, struct spec_node *child)
                 b->stop = true;
                 return false;
         }
-        parent->children = pr_realloc(parent->children,
-                                      (parent->n + 1) * sizeof(*parent->children));
+        parent->children =
+            pr_realloc(parent->children, (parent->n + 1) * sizeof(*parent->children));
         parent->children[parent->n++] = child;
         parent->weight = add_sat(parent->weight, child->weight);
         return true;
@@ -252,8 +261,7 @@ static void on_alias(struct builder *b, const yaml_event_t *ev)
                 b->stop = true;
                 return;
         }
-        if (!charge_nodes(b, pos, target->weight) ||
-            !check_depth(b, pos, target->height))
+        if (!charge_nodes(b, pos, target->weight) || !check_depth(b, pos, target->height))
                 return;
         (void)attach(b, target);
 }
@@ -267,6 +275,7 @@ static bool tag_is(const char *tag, const char *name)
  * non-specific "!") makes a string, !!int and kin must match the text. */
 static void resolve_tagged(struct builder *b, struct spec_node *n)
 {
+        /* clang-format off */
         static const struct {
                 const char *tag;
                 enum spec_scalar_type type;
@@ -276,6 +285,7 @@ static void resolve_tagged(struct builder *b, struct spec_node *n)
                 { "bool", SPEC_SCALAR_BOOL },
                 { "null", SPEC_SCALAR_NULL },
         };
+        /* clang-format on */
 
         if (strcmp(n->tag, "!") == 0 || tag_is(n->tag, "str") || tag_is(n->tag, "binary") ||
             tag_is(n->tag, "timestamp")) {
@@ -290,8 +300,9 @@ static void resolve_tagged(struct builder *b, struct spec_node *n)
                         n->type = SPEC_SCALAR_FLOAT;
                 } else if (n->type != typed[i].type) {
                         _cleanup_free_ char *path = stack_path(b, b->depth, NULL);
-                        error_at(b, n->pos, *path ? path : NULL,
-                                 "cannot decode \"%s\" as !!%s", n->value, typed[i].tag);
+                        _cleanup_free_ char *shown = spec_excerpt(n->value, n->len, 40);
+                        error_at(b, n->pos, *path ? path : NULL, "cannot decode \"%s\" as !!%s",
+                                 shown, typed[i].tag);
                         n->type = SPEC_SCALAR_STRING;
                 }
                 return;
@@ -336,12 +347,11 @@ static void on_scalar(struct builder *b, const yaml_event_t *ev)
                 spec_yaml_resolve_plain(n);
 }
 
-static void on_collection_start(struct builder *b, const yaml_event_t *ev,
-                                enum spec_node_kind kind)
+static void on_collection_start(struct builder *b, const yaml_event_t *ev, enum spec_node_kind kind)
 {
         struct spec_pos pos = pos_of_mark(&ev->start_mark);
         const yaml_char_t *anchor = kind == SPEC_NODE_MAPPING ? ev->data.mapping_start.anchor
-                                                               : ev->data.sequence_start.anchor;
+                                                              : ev->data.sequence_start.anchor;
         struct spec_node *n;
 
         if (!check_depth(b, pos, 1) || !charge_nodes(b, pos, 1))
@@ -390,8 +400,9 @@ static void check_duplicates(struct builder *b, const struct spec_node *m)
                         continue;
                 }
                 _cleanup_free_ char *path = stack_path(b, b->depth, k->value);
-                error_at(b, k->pos, path, "duplicate field \"%s\" (first given at line %u)",
-                         k->value, k0->pos.line);
+                _cleanup_free_ char *shown = spec_excerpt(k->value, k->len, SPEC_PATH_KEY_MAX);
+                error_at(b, k->pos, path, "duplicate field \"%s\" (first given at line %u)", shown,
+                         k0->pos.line);
         }
 }
 
@@ -440,7 +451,7 @@ static void push_ref(struct pair_ref **refs, size_t *n, struct spec_node *k, str
 {
         struct pair_ref *r = pr_array_grow(refs, n, sizeof(**refs));
 
-        *r = (struct pair_ref){ .key = k, .value = v, .merged = merged, .rank = *n - 1 };
+        *r = (struct pair_ref){.key = k, .value = v, .merged = merged, .rank = *n - 1};
 }
 
 /* Collects the pairs a "<<" value brings: a mapping, or a list of them. */
@@ -517,7 +528,7 @@ static void on_collection_end(struct builder *b)
         /* attach() counted this node as one; its children count now. */
         if (b->depth > 0)
                 b->stack[b->depth - 1]->weight =
-                        add_sat(b->stack[b->depth - 1]->weight, n->weight - 1);
+                    add_sat(b->stack[b->depth - 1]->weight, n->weight - 1);
         if (n->kind == SPEC_NODE_MAPPING) {
                 /* libyaml always pairs keys with values (an absent value is
                  * an empty scalar), so the slot count is even here. */
@@ -537,7 +548,7 @@ static void on_document_end(struct builder *b, struct spec_yaml_stream *s)
                 b->doc.root = NULL;
         d = pr_array_grow(&s->docs, &s->n_docs, sizeof(*d));
         *d = b->doc;
-        b->doc = (struct spec_yaml_doc){ 0 };
+        b->doc = (struct spec_yaml_doc){0};
         b->in_doc = false;
         b->depth = 0;
         anchors_clear(b);
@@ -604,13 +615,13 @@ static void handle_event(struct builder *b, const yaml_event_t *ev, struct spec_
 int spec_yaml_parse(const char *file, const char *buf, size_t len, struct spec_yaml_stream *ret,
                     struct spec_diags *diags)
 {
-        struct builder b = { .file = file, .buf = buf, .diags = diags };
-        struct spec_yaml_stream s = { 0 };
+        struct builder b = {.file = file, .buf = buf, .diags = diags};
+        struct spec_yaml_stream s = {0};
         yaml_parser_t parser;
         bool done = false;
 
         if (len > SPEC_MAX_DOCUMENT_BYTES) {
-                error_at(&b, (struct spec_pos){ 1, 1 }, NULL, "manifest larger than %u bytes",
+                error_at(&b, (struct spec_pos){1, 1}, NULL, "manifest larger than %u bytes",
                          (unsigned)SPEC_MAX_DOCUMENT_BYTES);
                 *ret = s;
                 return b.errors;
@@ -723,15 +734,27 @@ static bool is_yaml_float(const char *s)
 
 void spec_yaml_resolve_plain(struct spec_node *n)
 {
+        /* clang-format off */
         static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True",
                                            "TRUE", "on", "On", "ON", NULL };
+        /* clang-format on */
+        /* clang-format off */
         static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False",
                                           "FALSE", "off", "Off", "OFF", NULL };
+        /* clang-format on */
+        /* clang-format off */
         static const char *const null[] = { "", "~", "null", "Null", "NULL", NULL };
+        /* clang-format on */
+        /* clang-format off */
         static const char *const nan[] = { ".nan", ".NaN", ".NAN", NULL };
+        /* clang-format on */
+        /* clang-format off */
         static const char *const inf[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
                                            NULL };
+        /* clang-format on */
+        /* clang-format off */
         static const char *const ninf[] = { "-.inf", "-.Inf", "-.INF", NULL };
+        /* clang-format on */
         _cleanup_free_ char *plain = NULL;
         size_t j = 0;
         char c = n->value[0];
@@ -746,11 +769,12 @@ void spec_yaml_resolve_plain(struct spec_node *n)
                 n->type = SPEC_SCALAR_NULL;
         } else if (in_list(n->value, nan) || in_list(n->value, inf) || in_list(n->value, ninf)) {
                 n->type = SPEC_SCALAR_FLOAT;
-                n->number = in_list(n->value, nan) ? NAN : in_list(n->value, inf) ? INFINITY
-                                                                                 : -INFINITY;
+                n->number = in_list(n->value, nan)   ? NAN
+                            : in_list(n->value, inf) ? INFINITY
+                                                     : -INFINITY;
         }
-        if (n->type != SPEC_SCALAR_STRING || !((c >= '0' && c <= '9') || c == '+' || c == '-' ||
-                                               c == '.'))
+        if (n->type != SPEC_SCALAR_STRING ||
+            !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
                 return;
         /* go-yaml drops every underscore before trying numbers. */
         plain = pr_malloc(n->len + 1);

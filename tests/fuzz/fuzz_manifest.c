@@ -14,9 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct spec_diags diags = { 0 };
+        struct spec_diags diags = {0};
         struct spec_file *file = NULL;
-        struct pr_error err = { 0 };
+        struct pr_error err = {0};
         int r;
 
         r = spec_load_buffer("fuzz.yaml", (const char *)data, size, &file, &diags, &err);

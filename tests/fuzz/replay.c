@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run_file(const char *path)
 {
         _cleanup_free_ char *data = NULL;
-        struct pr_error err = { 0 };
+        struct pr_error err = {0};
         size_t len = 0;
 
         /* Larger than any manifest may be, so the size limit runs too. */

@@ -23,7 +23,7 @@ struct loaded {
 
 static void load(struct loaded *l, const char *yaml)
 {
-        *l = (struct loaded){ 0 };
+        *l = (struct loaded){0};
         l->r = spec_load_buffer("p.yaml", yaml, strlen(yaml), &l->f, &l->d, &l->err);
         l->text = pr_strdup("");
         for (size_t i = 0; i < l->d.n; i++) {
@@ -96,6 +96,7 @@ Test(specs_parse, minimal_pod_gets_the_api_server_defaults)
 
 Test(specs_parse, image_pull_policy_defaults_by_tag)
 {
+        /* clang-format off */
         static const struct {
                 const char *image;
                 enum spec_pull_policy want;
@@ -108,6 +109,7 @@ Test(specs_parse, image_pull_policy_defaults_by_tag)
                 { "busybox@sha256:abcd", SPEC_PULL_IF_NOT_PRESENT },
                 { "busybox:latest@sha256:abcd", SPEC_PULL_ALWAYS },
         };
+        /* clang-format on */
 
         for (size_t i = 0; i < PR_ELEMENTSOF(cases); i++) {
                 _cleanup_free_ char *y = pr_asprintf(POD_HEAD "spec:\n  containers:\n"
@@ -125,49 +127,49 @@ Test(specs_parse, image_pull_policy_defaults_by_tag)
 Test(specs_parse, pod_level_fields)
 {
         struct loaded l;
-        const struct spec_pod *pod = load_one(
-                &l, "apiVersion: v1\n"
-                    "kind: Pod\n"
-                    "metadata:\n"
-                    "  name: web\n"
-                    "  namespace: prod\n"
-                    "  labels: {app: web, tier: \"1\"}\n"
-                    "  annotations:\n"
-                    "    note: hello\n"
-                    "spec:\n"
-                    "  restartPolicy: OnFailure\n"
-                    "  terminationGracePeriodSeconds: 5\n"
-                    "  activeDeadlineSeconds: 600\n"
-                    "  hostname: h\n"
-                    "  subdomain: sub\n"
-                    "  hostAliases:\n"
-                    "  - ip: 10.0.0.1\n"
-                    "    hostnames: [a.local, b.local]\n"
-                    "  dnsPolicy: None\n"
-                    "  dnsConfig:\n"
-                    "    nameservers: [1.1.1.1]\n"
-                    "    searches: [svc.local]\n"
-                    "    options:\n"
-                    "    - name: ndots\n"
-                    "      value: \"2\"\n"
-                    "    - name: edns0\n"
-                    "  shareProcessNamespace: true\n"
-                    "  hostNetwork: false\n"
-                    "  hostPID: false\n"
-                    "  hostIPC: true\n"
-                    "  hostUsers: false\n"
-                    "  enableServiceLinks: false\n"
-                    "  securityContext:\n"
-                    "    runAsUser: 1000\n"
-                    "    runAsGroup: 3000\n"
-                    "    runAsNonRoot: true\n"
-                    "    fsGroup: 2000\n"
-                    "    supplementalGroups: [4000, 5000]\n"
-                    "    sysctls:\n"
-                    "    - {name: net.ipv4.ip_unprivileged_port_start, value: \"0\"}\n"
-                    "    seccompProfile: {type: RuntimeDefault}\n"
-                    "  containers:\n"
-                    "  - {name: app, image: busybox}\n");
+        const struct spec_pod *pod =
+            load_one(&l, "apiVersion: v1\n"
+                         "kind: Pod\n"
+                         "metadata:\n"
+                         "  name: web\n"
+                         "  namespace: prod\n"
+                         "  labels: {app: web, tier: \"1\"}\n"
+                         "  annotations:\n"
+                         "    note: hello\n"
+                         "spec:\n"
+                         "  restartPolicy: OnFailure\n"
+                         "  terminationGracePeriodSeconds: 5\n"
+                         "  activeDeadlineSeconds: 600\n"
+                         "  hostname: h\n"
+                         "  subdomain: sub\n"
+                         "  hostAliases:\n"
+                         "  - ip: 10.0.0.1\n"
+                         "    hostnames: [a.local, b.local]\n"
+                         "  dnsPolicy: None\n"
+                         "  dnsConfig:\n"
+                         "    nameservers: [1.1.1.1]\n"
+                         "    searches: [svc.local]\n"
+                         "    options:\n"
+                         "    - name: ndots\n"
+                         "      value: \"2\"\n"
+                         "    - name: edns0\n"
+                         "  shareProcessNamespace: true\n"
+                         "  hostNetwork: false\n"
+                         "  hostPID: false\n"
+                         "  hostIPC: true\n"
+                         "  hostUsers: false\n"
+                         "  enableServiceLinks: false\n"
+                         "  securityContext:\n"
+                         "    runAsUser: 1000\n"
+                         "    runAsGroup: 3000\n"
+                         "    runAsNonRoot: true\n"
+                         "    fsGroup: 2000\n"
+                         "    supplementalGroups: [4000, 5000]\n"
+                         "    sysctls:\n"
+                         "    - {name: net.ipv4.ip_unprivileged_port_start, value: \"0\"}\n"
+                         "    seccompProfile: {type: RuntimeDefault}\n"
+                         "  containers:\n"
+                         "  - {name: app, image: busybox}\n");
         const struct spec_pod_security *s = &pod->security_context;
 
         cr_assert_eq(l.d.n, 0, "%s", l.text);
@@ -216,67 +218,67 @@ Test(specs_parse, container_fields)
 {
         struct loaded l;
         const struct spec_pod *pod = load_one(
-                &l, POD_HEAD "spec:\n"
-                             "  hostUsers: false\n"
-                             "  initContainers:\n"
-                             "  - name: sidecar\n"
-                             "    image: busybox:1.36\n"
-                             "    restartPolicy: Always\n"
-                             "  containers:\n"
-                             "  - name: app\n"
-                             "    image: busybox:1.36\n"
-                             "    imagePullPolicy: Never\n"
-                             "    command: [sh, -c]\n"
-                             "    args: []\n"
-                             "    workingDir: /srv\n"
-                             "    env:\n"
-                             "    - {name: PLAIN, value: x}\n"
-                             "    - {name: EMPTY}\n"
-                             "    - name: POD\n"
-                             "      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n"
-                             "    - name: MEM\n"
-                             "      valueFrom:\n"
-                             "        resourceFieldRef: {containerName: app, resource: "
-                             "limits.memory}\n"
-                             "    - name: CM\n"
-                             "      valueFrom: {configMapKeyRef: {name: cm, key: k, optional: "
-                             "true}}\n"
-                             "    - name: SEC\n"
-                             "      valueFrom: {secretKeyRef: {name: s, key: pw}}\n"
-                             "    envFrom:\n"
-                             "    - {configMapRef: {name: cm}, prefix: CM_}\n"
-                             "    - secretRef: {name: s, optional: true}\n"
-                             "    ports:\n"
-                             "    - {name: dns, containerPort: 53, hostPort: 5353, hostIP: "
-                             "127.0.0.1, protocol: UDP}\n"
-                             "    resources:\n"
-                             "      requests: {cpu: 250m}\n"
-                             "      limits: {cpu: \"1\", memory: 128Mi, ephemeral-storage: 1Gi}\n"
-                             "    volumeMounts:\n"
-                             "    - name: data\n"
-                             "      mountPath: /data\n"
-                             "      readOnly: true\n"
-                             "      subPath: x\n"
-                             "      mountPropagation: HostToContainer\n"
-                             "    - {name: data, mountPath: /e, subPathExpr: $(POD)}\n"
-                             "    stdin: true\n"
-                             "    stdinOnce: true\n"
-                             "    tty: true\n"
-                             "    terminationMessagePath: /tmp/msg\n"
-                             "    terminationMessagePolicy: FallbackToLogsOnError\n"
-                             "    securityContext:\n"
-                             "      runAsUser: 0\n"
-                             "      runAsGroup: 10\n"
-                             "      runAsNonRoot: false\n"
-                             "      privileged: true\n"
-                             "      readOnlyRootFilesystem: true\n"
-                             "      allowPrivilegeEscalation: true\n"
-                             "      capabilities: {add: [NET_ADMIN], drop: [ALL]}\n"
-                             "      seccompProfile: {type: Localhost, localhostProfile: p.json}\n"
-                             "      procMount: Unmasked\n"
-                             "  volumes:\n"
-                             "  - name: data\n"
-                             "    emptyDir: {}\n");
+            &l, POD_HEAD "spec:\n"
+                         "  hostUsers: false\n"
+                         "  initContainers:\n"
+                         "  - name: sidecar\n"
+                         "    image: busybox:1.36\n"
+                         "    restartPolicy: Always\n"
+                         "  containers:\n"
+                         "  - name: app\n"
+                         "    image: busybox:1.36\n"
+                         "    imagePullPolicy: Never\n"
+                         "    command: [sh, -c]\n"
+                         "    args: []\n"
+                         "    workingDir: /srv\n"
+                         "    env:\n"
+                         "    - {name: PLAIN, value: x}\n"
+                         "    - {name: EMPTY}\n"
+                         "    - name: POD\n"
+                         "      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n"
+                         "    - name: MEM\n"
+                         "      valueFrom:\n"
+                         "        resourceFieldRef: {containerName: app, resource: "
+                         "limits.memory}\n"
+                         "    - name: CM\n"
+                         "      valueFrom: {configMapKeyRef: {name: cm, key: k, optional: "
+                         "true}}\n"
+                         "    - name: SEC\n"
+                         "      valueFrom: {secretKeyRef: {name: s, key: pw}}\n"
+                         "    envFrom:\n"
+                         "    - {configMapRef: {name: cm}, prefix: CM_}\n"
+                         "    - secretRef: {name: s, optional: true}\n"
+                         "    ports:\n"
+                         "    - {name: dns, containerPort: 53, hostPort: 5353, hostIP: "
+                         "127.0.0.1, protocol: UDP}\n"
+                         "    resources:\n"
+                         "      requests: {cpu: 250m}\n"
+                         "      limits: {cpu: \"1\", memory: 128Mi, ephemeral-storage: 1Gi}\n"
+                         "    volumeMounts:\n"
+                         "    - name: data\n"
+                         "      mountPath: /data\n"
+                         "      readOnly: true\n"
+                         "      subPath: x\n"
+                         "      mountPropagation: HostToContainer\n"
+                         "    - {name: data, mountPath: /e, subPathExpr: $(POD)}\n"
+                         "    stdin: true\n"
+                         "    stdinOnce: true\n"
+                         "    tty: true\n"
+                         "    terminationMessagePath: /tmp/msg\n"
+                         "    terminationMessagePolicy: FallbackToLogsOnError\n"
+                         "    securityContext:\n"
+                         "      runAsUser: 0\n"
+                         "      runAsGroup: 10\n"
+                         "      runAsNonRoot: false\n"
+                         "      privileged: true\n"
+                         "      readOnlyRootFilesystem: true\n"
+                         "      allowPrivilegeEscalation: true\n"
+                         "      capabilities: {add: [NET_ADMIN], drop: [ALL]}\n"
+                         "      seccompProfile: {type: Localhost, localhostProfile: p.json}\n"
+                         "      procMount: Unmasked\n"
+                         "  volumes:\n"
+                         "  - name: data\n"
+                         "    emptyDir: {}\n");
         const struct spec_container *side = &pod->init_containers[0];
         const struct spec_container *c = &pod->containers[0];
 
@@ -363,32 +365,32 @@ Test(specs_parse, container_fields)
 Test(specs_parse, probes_and_lifecycle)
 {
         struct loaded l;
-        const struct spec_pod *pod = load_one(
-                &l, POD_HEAD "spec:\n"
-                             "  containers:\n"
-                             "  - name: app\n"
-                             "    image: busybox\n"
-                             "    livenessProbe:\n"
-                             "      httpGet:\n"
-                             "        port: http\n"
-                             "        host: 127.0.0.1\n"
-                             "        scheme: HTTPS\n"
-                             "        httpHeaders: [{name: X-A, value: b}]\n"
-                             "      periodSeconds: 0\n"
-                             "      terminationGracePeriodSeconds: 7\n"
-                             "    readinessProbe:\n"
-                             "      tcpSocket: {port: 8080}\n"
-                             "      initialDelaySeconds: 3\n"
-                             "      timeoutSeconds: 2\n"
-                             "      successThreshold: 2\n"
-                             "      failureThreshold: 9\n"
-                             "    startupProbe:\n"
-                             "      grpc: {port: 9000, service: health}\n"
-                             "    lifecycle:\n"
-                             "      postStart:\n"
-                             "        exec: {command: [touch, /tmp/up]}\n"
-                             "      preStop:\n"
-                             "        sleep: {seconds: 5}\n");
+        const struct spec_pod *pod =
+            load_one(&l, POD_HEAD "spec:\n"
+                                  "  containers:\n"
+                                  "  - name: app\n"
+                                  "    image: busybox\n"
+                                  "    livenessProbe:\n"
+                                  "      httpGet:\n"
+                                  "        port: http\n"
+                                  "        host: 127.0.0.1\n"
+                                  "        scheme: HTTPS\n"
+                                  "        httpHeaders: [{name: X-A, value: b}]\n"
+                                  "      periodSeconds: 0\n"
+                                  "      terminationGracePeriodSeconds: 7\n"
+                                  "    readinessProbe:\n"
+                                  "      tcpSocket: {port: 8080}\n"
+                                  "      initialDelaySeconds: 3\n"
+                                  "      timeoutSeconds: 2\n"
+                                  "      successThreshold: 2\n"
+                                  "      failureThreshold: 9\n"
+                                  "    startupProbe:\n"
+                                  "      grpc: {port: 9000, service: health}\n"
+                                  "    lifecycle:\n"
+                                  "      postStart:\n"
+                                  "        exec: {command: [touch, /tmp/up]}\n"
+                                  "      preStop:\n"
+                                  "        sleep: {seconds: 5}\n");
         const struct spec_container *c = &pod->containers[0];
         const struct spec_probe *lp = &c->liveness_probe, *rp = &c->readiness_probe;
 
@@ -432,38 +434,38 @@ Test(specs_parse, volumes)
 {
         struct loaded l;
         const struct spec_pod *pod = load_one(
-                &l, POD_HEAD "spec:\n"
-                             "  containers: [{name: app, image: busybox}]\n"
-                             "  volumes:\n"
-                             "  - name: mem\n"
-                             "    emptyDir: {medium: Memory, sizeLimit: 64Mi}\n"
-                             "  - name: host\n"
-                             "    hostPath: {path: /var/log, type: Directory}\n"
-                             "  - name: cm\n"
-                             "    configMap:\n"
-                             "      name: settings\n"
-                             "      optional: true\n"
-                             "      defaultMode: 0600\n"
-                             "      items: [{key: a, path: a.conf, mode: 0400}, {key: b, path: b}]\n"
-                             "  - name: sec\n"
-                             "    secret: {secretName: tls}\n"
-                             "  - name: down\n"
-                             "    downwardAPI:\n"
-                             "      items:\n"
-                             "      - {path: labels, fieldRef: {fieldPath: metadata.labels}}\n"
-                             "      - path: cpu\n"
-                             "        resourceFieldRef: {containerName: app, resource: "
-                             "limits.cpu, divisor: 1m}\n"
-                             "  - name: proj\n"
-                             "    projected:\n"
-                             "      defaultMode: 0440\n"
-                             "      sources:\n"
-                             "      - configMap: {name: c1, items: [{key: k, path: p}]}\n"
-                             "      - secret: {name: s1}\n"
-                             "      - downwardAPI: {items: [{path: name, fieldRef: {fieldPath: "
-                             "metadata.name}}]}\n"
-                             "      - serviceAccountToken: {path: token, audience: api}\n"
-                             "  - name: plain\n");
+            &l, POD_HEAD "spec:\n"
+                         "  containers: [{name: app, image: busybox}]\n"
+                         "  volumes:\n"
+                         "  - name: mem\n"
+                         "    emptyDir: {medium: Memory, sizeLimit: 64Mi}\n"
+                         "  - name: host\n"
+                         "    hostPath: {path: /var/log, type: Directory}\n"
+                         "  - name: cm\n"
+                         "    configMap:\n"
+                         "      name: settings\n"
+                         "      optional: true\n"
+                         "      defaultMode: 0600\n"
+                         "      items: [{key: a, path: a.conf, mode: 0400}, {key: b, path: b}]\n"
+                         "  - name: sec\n"
+                         "    secret: {secretName: tls}\n"
+                         "  - name: down\n"
+                         "    downwardAPI:\n"
+                         "      items:\n"
+                         "      - {path: labels, fieldRef: {fieldPath: metadata.labels}}\n"
+                         "      - path: cpu\n"
+                         "        resourceFieldRef: {containerName: app, resource: "
+                         "limits.cpu, divisor: 1m}\n"
+                         "  - name: proj\n"
+                         "    projected:\n"
+                         "      defaultMode: 0440\n"
+                         "      sources:\n"
+                         "      - configMap: {name: c1, items: [{key: k, path: p}]}\n"
+                         "      - secret: {name: s1}\n"
+                         "      - downwardAPI: {items: [{path: name, fieldRef: {fieldPath: "
+                         "metadata.name}}]}\n"
+                         "      - serviceAccountToken: {path: token, audience: api}\n"
+                         "  - name: plain\n");
         const struct spec_volume *v = pod->volumes;
 
         cr_assert_eq(l.d.n, 0, "%s", l.text);
@@ -511,13 +513,12 @@ Test(specs_parse, volumes)
 Test(specs_parse, host_network_defaults_host_ports)
 {
         struct loaded l;
-        const struct spec_pod *pod =
-                load_one(&l, POD_HEAD "spec:\n"
-                                      "  hostNetwork: true\n"
-                                      "  containers:\n"
-                                      "  - name: app\n"
-                                      "    image: busybox\n"
-                                      "    ports: [{containerPort: 8080}]\n");
+        const struct spec_pod *pod = load_one(&l, POD_HEAD "spec:\n"
+                                                           "  hostNetwork: true\n"
+                                                           "  containers:\n"
+                                                           "  - name: app\n"
+                                                           "    image: busybox\n"
+                                                           "    ports: [{containerPort: 8080}]\n");
 
         cr_assert_eq(pod->containers[0].ports[0].host_port, 8080);
         loaded_done(&l);
@@ -577,24 +578,24 @@ Test(specs_parse, warnings_for_fields_one_host_cannot_honour)
         cr_assert_eq(l.r, 0, "%s", l.text);
         cr_assert_eq(l.d.n_errors, 0);
         cr_assert_str_eq(
-                l.text,
-                "p.yaml:5:8: warning: metadata.uid: ignored: set by the API server, not by "
-                "manifests\n"
-                "p.yaml:6:3: warning: metadata.ownerReferences: ignored: podrun has no garbage "
-                "collector\n"
-                "p.yaml:8:3: warning: spec.nodeSelector: ignored: podrun runs every pod on this "
-                "host\n"
-                "p.yaml:9:23: warning: spec.serviceAccountName: ignored: podrun has no service "
-                "accounts\n"
-                "p.yaml:10:3: warning: spec.tolerations: ignored: podrun runs every pod on this "
-                "host\n"
-                "p.yaml:12:22: warning: spec.priorityClassName: ignored: podrun runs every pod "
-                "on this host\n"
-                "p.yaml:17:7: warning: spec.containers[0].securityContext.seLinuxOptions: "
-                "ignored: podrun does not apply SELinux labels\n"
-                "p.yaml:19:16: warning: spec.containers[0].resources.limits.nvidia.com/gpu: "
-                "ignored: podrun enforces cpu, memory and ephemeral-storage only\n"
-                "p.yaml:20:1: warning: status: ignored: podrun reports the status itself\n");
+            l.text,
+            "p.yaml:5:8: warning: metadata.uid: ignored: set by the API server, not by "
+            "manifests\n"
+            "p.yaml:6:3: warning: metadata.ownerReferences: ignored: podrun has no garbage "
+            "collector\n"
+            "p.yaml:8:3: warning: spec.nodeSelector: ignored: podrun runs every pod on this "
+            "host\n"
+            "p.yaml:9:23: warning: spec.serviceAccountName: ignored: podrun has no service "
+            "accounts\n"
+            "p.yaml:10:3: warning: spec.tolerations: ignored: podrun runs every pod on this "
+            "host\n"
+            "p.yaml:12:22: warning: spec.priorityClassName: ignored: podrun runs every pod "
+            "on this host\n"
+            "p.yaml:17:7: warning: spec.containers[0].securityContext.seLinuxOptions: "
+            "ignored: podrun does not apply SELinux labels\n"
+            "p.yaml:19:16: warning: spec.containers[0].resources.limits.nvidia.com/gpu: "
+            "ignored: podrun enforces cpu, memory and ephemeral-storage only\n"
+            "p.yaml:20:1: warning: status: ignored: podrun reports the status itself\n");
         loaded_done(&l);
 }
 
@@ -617,15 +618,15 @@ Test(specs_parse, unknown_fields_suggest_the_closest_name)
         cr_assert_eq(l.r, -EINVAL);
         cr_assert_str_eq(l.err.msg, "manifest 'p.yaml': 5 errors");
         cr_assert_str_eq(
-                l.text,
-                "p.yaml:6:3: error: spec.contianers: unknown field, did you mean \"containers\"?\n"
-                "p.yaml:11:5: error: spec.containers[0].comand: unknown field, did you mean "
-                "\"command\"?\n"
-                "p.yaml:12:5: error: spec.containers[0].ImagePullPolicy: unknown field, did you "
-                "mean \"imagePullPolicy\"?\n"
-                "p.yaml:13:5: error: spec.containers[0].colour: unknown field\n"
-                "p.yaml:16:7: error: spec.containers[0].livenessProbe.periodSecond: unknown "
-                "field, did you mean \"periodSeconds\"?\n");
+            l.text,
+            "p.yaml:6:3: error: spec.contianers: unknown field, did you mean \"containers\"?\n"
+            "p.yaml:11:5: error: spec.containers[0].comand: unknown field, did you mean "
+            "\"command\"?\n"
+            "p.yaml:12:5: error: spec.containers[0].ImagePullPolicy: unknown field, did you "
+            "mean \"imagePullPolicy\"?\n"
+            "p.yaml:13:5: error: spec.containers[0].colour: unknown field\n"
+            "p.yaml:16:7: error: spec.containers[0].livenessProbe.periodSecond: unknown "
+            "field, did you mean \"periodSeconds\"?\n");
         loaded_done(&l);
 }
 
@@ -653,30 +654,30 @@ Test(specs_parse, wrong_types_say_what_was_expected)
                           "  - just a string\n");
         cr_assert_eq(l.r, -EINVAL);
         cr_assert_str_eq(
-                l.text,
-                "p.yaml:6:16: error: spec.hostNetwork: expected a boolean, got a string: "
-                "\"true\"\n"
-                "p.yaml:7:34: error: spec.terminationGracePeriodSeconds: expected an integer, "
-                "got a number: 1.5\n"
-                "p.yaml:8:12: error: spec.volumes: expected a list, got an object\n"
-                "p.yaml:11:12: error: spec.containers[0].image: expected a string, got a number: "
-                "1.25 (quote it to make it a string)\n"
-                "p.yaml:12:14: error: spec.containers[0].command: expected a list, got a "
-                "string: \"sh -c\"\n"
-                "p.yaml:13:12: error: spec.containers[0].args[0]: expected a string, got an "
-                "integer: 1 (quote it to make it a string)\n"
-                "p.yaml:13:15: error: spec.containers[0].args[1]: expected a string, got a "
-                "boolean: on (quote it to make it a string)\n"
-                "p.yaml:15:22: error: spec.containers[0].ports[0].containerPort: expected an "
-                "integer, got a string: \"80\"\n"
-                "p.yaml:16:22: error: spec.containers[0].ports[1].containerPort: value "
-                "99999999999 is out of range [-2147483648, 2147483647]\n"
-                "p.yaml:19:14: error: spec.containers[0].env[0].value: expected a string, got a "
-                "boolean: yes (quote it to make it a string)\n"
-                "p.yaml:21:24: error: spec.containers[0].resources.limits.memory: expected a "
-                "quantity (a string or a number), got a boolean: true\n"
-                "p.yaml:22:5: error: spec.containers[1]: expected an object, got a string: "
-                "\"just a string\"\n");
+            l.text,
+            "p.yaml:6:16: error: spec.hostNetwork: expected a boolean, got a string: "
+            "\"true\"\n"
+            "p.yaml:7:34: error: spec.terminationGracePeriodSeconds: expected an integer, "
+            "got a number: 1.5\n"
+            "p.yaml:8:12: error: spec.volumes: expected a list, got an object\n"
+            "p.yaml:11:12: error: spec.containers[0].image: expected a string, got a number: "
+            "1.25 (quote it to make it a string)\n"
+            "p.yaml:12:14: error: spec.containers[0].command: expected a list, got a "
+            "string: \"sh -c\"\n"
+            "p.yaml:13:12: error: spec.containers[0].args[0]: expected a string, got an "
+            "integer: 1 (quote it to make it a string)\n"
+            "p.yaml:13:15: error: spec.containers[0].args[1]: expected a string, got a "
+            "boolean: on (quote it to make it a string)\n"
+            "p.yaml:15:22: error: spec.containers[0].ports[0].containerPort: expected an "
+            "integer, got a string: \"80\"\n"
+            "p.yaml:16:22: error: spec.containers[0].ports[1].containerPort: value "
+            "99999999999 is out of range [-2147483648, 2147483647]\n"
+            "p.yaml:19:14: error: spec.containers[0].env[0].value: expected a string, got a "
+            "boolean: yes (quote it to make it a string)\n"
+            "p.yaml:21:24: error: spec.containers[0].resources.limits.memory: expected a "
+            "quantity (a string or a number), got a boolean: true\n"
+            "p.yaml:22:5: error: spec.containers[1]: expected an object, got a string: "
+            "\"just a string\"\n");
         loaded_done(&l);
 }
 
@@ -708,22 +709,22 @@ Test(specs_parse, values_the_struct_cannot_hold_are_reported_here)
                           "    nfs: {server: x, path: /}\n");
         cr_assert_eq(l.r, -EINVAL);
         cr_assert_str_eq(
-                l.text,
-                "p.yaml:6:18: error: spec.restartPolicy: Unsupported value: \"Sometimes\": "
-                "supported values: \"Always\", \"Never\", \"OnFailure\"\n"
-                "p.yaml:12:7: error: spec.containers[0].readinessProbe.tcpSocket: Forbidden: may "
-                "not specify more than 1 handler type\n"
-                "p.yaml:17:9: error: spec.containers[0].env[0].valueFrom.secretKeyRef: Invalid "
-                "value: \"\": may not have more than one field specified at a time\n"
-                "p.yaml:20:7: error: spec.containers[0].env[1].valueFrom: Invalid value: \"\": "
-                "may not be specified when `value` is not empty\n"
-                "p.yaml:22:23: error: spec.containers[0].resources.requests.cpu: Invalid value: "
-                "\"1.5.5\": quantities must match the regular expression "
-                "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'\n"
-                "p.yaml:26:5: error: spec.volumes[0].nfs: Forbidden: may not specify more than 1 "
-                "volume type\n"
-                "p.yaml:26:5: error: spec.volumes[0].nfs: not supported: podrun provides "
-                "emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes only\n");
+            l.text,
+            "p.yaml:6:18: error: spec.restartPolicy: Unsupported value: \"Sometimes\": "
+            "supported values: \"Always\", \"Never\", \"OnFailure\"\n"
+            "p.yaml:12:7: error: spec.containers[0].readinessProbe.tcpSocket: Forbidden: may "
+            "not specify more than 1 handler type\n"
+            "p.yaml:17:9: error: spec.containers[0].env[0].valueFrom.secretKeyRef: Invalid "
+            "value: \"\": may not have more than one field specified at a time\n"
+            "p.yaml:20:7: error: spec.containers[0].env[1].valueFrom: Invalid value: \"\": "
+            "may not be specified when `value` is not empty\n"
+            "p.yaml:22:23: error: spec.containers[0].resources.requests.cpu: Invalid value: "
+            "\"1.5.5\": quantities must match the regular expression "
+            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'\n"
+            "p.yaml:26:5: error: spec.volumes[0].nfs: Forbidden: may not specify more than 1 "
+            "volume type\n"
+            "p.yaml:26:5: error: spec.volumes[0].nfs: not supported: podrun provides "
+            "emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes only\n");
         loaded_done(&l);
 }
 
@@ -731,11 +732,12 @@ Test(specs_parse, only_v1_pods)
 {
         struct loaded l;
 
-        load(&l, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: 3\n"
-                 "---\n"
-                 "metadata: {name: y}\n"
-                 "---\n"
-                 "- a list\n");
+        load(&l,
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: 3\n"
+             "---\n"
+             "metadata: {name: y}\n"
+             "---\n"
+             "- a list\n");
         cr_assert_eq(l.r, -EINVAL);
         cr_assert_str_eq(l.text,
                          "p.yaml:1:13: error: apiVersion: Unsupported value: \"apps/v1\": podrun "
@@ -797,12 +799,12 @@ Test(specs_parse, field_positions_fall_back_to_the_nearest_parent)
 
 Test(specs_parse, diagnostics_format)
 {
-        struct spec_diags d = { 0 };
+        struct spec_diags d = {0};
         _cleanup_free_ char *a = NULL, *b = NULL;
 
-        spec_diags_add(&d, SPEC_ERROR, "x.yaml", (struct spec_pos){ 3, 7 }, "spec.hostname",
-                       "bad %s", "name");
-        spec_diags_add(&d, SPEC_WARNING, "x.yaml", (struct spec_pos){ 1, 1 }, NULL, "whole file");
+        spec_diags_add(&d, SPEC_ERROR, "x.yaml", (struct spec_pos){3, 7}, "spec.hostname", "bad %s",
+                       "name");
+        spec_diags_add(&d, SPEC_WARNING, "x.yaml", (struct spec_pos){1, 1}, NULL, "whole file");
         cr_assert_eq(d.n, 2);
         cr_assert_eq(d.n_errors, 1);
         a = spec_diag_format(&d.items[0]);
@@ -817,9 +819,9 @@ Test(specs_parse, diagnostics_format)
 Test(specs_parse, load_file_errors)
 {
         _cleanup_free_ char *path = pr_strdup("/tmp/podrun-specs-XXXXXX");
-        struct spec_diags d = { 0 };
+        struct spec_diags d = {0};
         struct spec_file *f = NULL;
-        struct pr_error err = { 0 };
+        struct pr_error err = {0};
         int fd;
 
         cr_assert_eq(spec_load_file("/nonexistent/p.yaml", &f, &d, &err), -ENOENT);
@@ -874,7 +876,7 @@ Test(specs_parse, enum_string_tables_round_trip)
         cr_assert_str_eq(spec_dns_policy_to_string(SPEC_DNS_CLUSTER_FIRST_WITH_HOST_NET),
                          "ClusterFirstWithHostNet");
         cr_assert_str_eq(spec_termination_message_policy_to_string(
-                                 SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR),
+                             SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR),
                          "FallbackToLogsOnError");
         cr_assert_str_eq(spec_mount_propagation_to_string(SPEC_PROPAGATION_BIDIRECTIONAL),
                          "Bidirectional");
@@ -906,16 +908,15 @@ Test(specs_parse, bad_manifest_corpus)
         (void)closedir(dir);
         for (size_t i = 0; names && names[i]; i++) {
                 _cleanup_free_ char *yaml = pr_asprintf("tests/data/bad/%s", names[i]);
-                _cleanup_free_ char *errpath = pr_asprintf("%.*s.err", (int)(strlen(yaml) - 5),
-                                                           yaml);
+                _cleanup_free_ char *errpath =
+                    pr_asprintf("%.*s.err", (int)(strlen(yaml) - 5), yaml);
                 _cleanup_free_ char *want = NULL, *got = pr_strdup("");
-                struct spec_diags d = { 0 };
+                struct spec_diags d = {0};
                 struct spec_file *f = NULL;
-                struct pr_error err = { 0 };
+                struct pr_error err = {0};
                 int r;
 
-                cr_assert_eq(pr_read_file(errpath, 1 << 20, &want, NULL, &err), 0, "%s",
-                             err.msg);
+                cr_assert_eq(pr_read_file(errpath, 1 << 20, &want, NULL, &err), 0, "%s", err.msg);
                 r = spec_load_file(yaml, &f, &d, &err);
                 for (size_t j = 0; j < d.n; j++) {
                         _cleanup_free_ char *line = spec_diag_format(&d.items[j]);
@@ -948,9 +949,9 @@ Test(specs_parse, samples_load_clean)
                 cr_skip_test("no samples directory");
         while ((de = readdir(dir))) {
                 _cleanup_free_ char *path = NULL;
-                struct spec_diags d = { 0 };
+                struct spec_diags d = {0};
                 struct spec_file *f = NULL;
-                struct pr_error err = { 0 };
+                struct pr_error err = {0};
 
                 if (!pr_endswith(de->d_name, ".yaml"))
                         continue;

@@ -17,7 +17,7 @@ struct parsed {
 
 static void parse(struct parsed *p, const char *text)
 {
-        *p = (struct parsed){ 0 };
+        *p = (struct parsed){0};
         p->errors = spec_yaml_parse("t.yaml", text, strlen(text), &p->s, &p->d);
 }
 
@@ -47,6 +47,7 @@ static const struct spec_node *get(const struct spec_node *root, const char *key
 
 Test(yaml, scalar_types_follow_go_yaml_v2)
 {
+        /* clang-format off */
         static const struct {
                 const char *text;
                 enum spec_scalar_type type;
@@ -92,6 +93,7 @@ Test(yaml, scalar_types_follow_go_yaml_v2)
                 { "!!int \"12\"", SPEC_SCALAR_INT, 12, false },
                 { "! 12", SPEC_SCALAR_STRING, 0, false },
         };
+        /* clang-format on */
 
         for (size_t i = 0; i < PR_ELEMENTSOF(cases); i++) {
                 _cleanup_free_ char *text = pr_asprintf("v: %s\n", cases[i].text);
@@ -102,8 +104,8 @@ Test(yaml, scalar_types_follow_go_yaml_v2)
                 cr_assert_eq(p.errors, 0, "%s: %zu diagnostics", cases[i].text, p.d.n);
                 v = get(p.s.docs[0].root, "v");
                 cr_assert_eq(v->kind, SPEC_NODE_SCALAR);
-                cr_assert_eq(v->type, cases[i].type, "%s: type %d, want %d", cases[i].text,
-                             v->type, cases[i].type);
+                cr_assert_eq(v->type, cases[i].type, "%s: type %d, want %d", cases[i].text, v->type,
+                             cases[i].type);
                 if (v->type == SPEC_SCALAR_INT)
                         cr_assert_eq(v->integer, cases[i].integer, "%s", cases[i].text);
                 if (v->type == SPEC_SCALAR_BOOL)
@@ -287,8 +289,8 @@ Test(yaml, depth_counts_aliases_expanded)
 
         half[80] = '\0';
         /* 40 levels anchored, then used 30 levels down: 70 once expanded. */
-        text = pr_asprintf("a: &a %s\nb: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
-                           half);
+        text = pr_asprintf(
+            "a: &a %s\nb: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n", half);
         parse(&p, text);
         cr_assert_eq(p.errors, 1);
         cr_assert_str_eq(diag(&p, 0), "t.yaml:2:33: error: nesting deeper than 64 levels");
@@ -449,6 +451,6 @@ Test(yaml, merge_keys_follow_the_yaml_spec)
         parse(&p, "a: {\"<<\": {b: 1}}\n");
         cr_assert_eq(p.errors, 0);
         cr_assert_not_null(spec_node_get(get(p.s.docs[0].root, "a"), "<<"), "a quoted key is "
-                                                                          "not a merge");
+                                                                            "not a merge");
         parsed_done(&p);
 }
