@@ -152,6 +152,9 @@ int volume_check_host_path(const struct plan_mount *m, struct pr_error *err)
         int fd;
 
         switch (m->host_path_type) {
+        case SPEC_HOST_PATH_UNSET:
+                /* No check, but a missing source is made a directory, as
+                 * containerd's CRI plugin (and Docker) do for bind sources. */
         case SPEC_HOST_PATH_DIRECTORY_OR_CREATE:
                 if (stat(path, &st) < 0 && errno == ENOENT) {
                         int r = pr_mkdir_p(path, 0755, err);

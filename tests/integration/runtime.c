@@ -25,6 +25,7 @@
 #include "pod/base/util.h"
 #include "pod/plan.h"
 #include "pod/runtime.h"
+#include "pod/security.h"
 
 #define TIMEOUT_MS 20000
 #define MAX_CTRS 4
@@ -647,5 +648,163 @@ Test(runtime, image_symlinks_stay_inside)
         cr_assert_eq(start_result(t, &err), 1);
         cr_expect(strstr(err.msg, "'/proc' in the image is a symlink"), "%s", err.msg);
         (void)wait_exit(t);
+        pod_down(&p);
+}
+
+struct hook_seen {
+        pid_t pid;
+        bool waited; /* the child had not joined the pod yet */
+        bool fail;
+};
+
+/* Sync point 2: the child must still be in our namespaces, waiting. */
+static int after_clone(void *data, pid_t pid, struct pr_error *err)
+{
+        struct hook_seen *h = data;
+        _cleanup_free_ char *mine = host_ns(getpid(), "net");
+        _cleanup_free_ char *its = host_ns(pid, "net");
+
+        h->pid = pid;
+        h->waited = pr_streq(mine, its);
+        if (h->fail)
+                return pr_err_msg(err, EPERM, "cgroup 'test': refused");
+        return 0;
+}
+
+Test(runtime, hooks_security_identity)
+{
+        struct tpod p;
+        struct tctr *t;
+        struct spec_container spec = {};
+        struct sec_profile *prof = NULL;
+        struct hook_seen seen = {};
+        struct ctr_spawn_opts opts = { .after_clone = after_clone, .data = &seen };
+        struct pr_error err = {};
+        _cleanup_free_ char *out = NULL, *bnd = NULL;
+        gid_t groups[] = { 1000, 2000 };
+
+        pod_init(&p, "hooks", false);
+        pod_start(&p);
+
+        /* A failing hook: the error is ctr_spawn's and the child is gone. */
+        seen.fail = true;
+        t = pod_add(&p, "refused", "/probe|exit|0");
+        cr_assert_lt(ctr_spawn(&p.plan, &t->c, &p.infra, &opts, &t->proc, &err), 0);
+        cr_expect_str_eq(err.msg, "pod 'hooks': container 'refused': cgroup 'test': refused");
+        cr_expect(seen.pid > 0 && seen.waited);
+        cr_expect(kill(seen.pid, 0) < 0 && errno == ESRCH, "the refused child is left");
+
+        /* A security profile and a non-root identity, seen from inside. */
+        seen = (struct hook_seen){};
+        t = pod_add(&p, "secure", "sh|-c|/probe caps; /probe fds; /probe id");
+        t->c.spec = &spec;
+        t->c.uid = 1000;
+        t->c.gid = 1000;
+        t->c.groups = groups;
+        t->c.n_groups = PR_ELEMENTSOF(groups);
+        cr_assert_eq(sec_profile_build(&p.plan, &t->c, &prof, &err), 0, "%s", err.msg);
+        opts.security = prof;
+        cr_assert_eq(ctr_spawn(&p.plan, &t->c, &p.infra, &opts, &t->proc, &err), 0, "%s",
+                     err.msg);
+        t->started = true;
+        track(t->proc.pidfd);
+        cr_expect_eq(seen.pid, t->proc.pid);
+        cr_expect(seen.waited, "the child ran before sync point 3");
+        cr_assert_eq(start_result(t, &err), 0, "%s", err.msg);
+        out = read_output(t->proc.stdout_fd, NULL);
+        cr_expect_eq(wait_exit(t), 0, "%s", out);
+        bnd = pr_asprintf("Bnd %016llx\n", (unsigned long long)sec_default_caps());
+        cr_expect(strstr(out, bnd), "want %s in %s", bnd, out);
+        cr_expect(strstr(out, "Inh 0000000000000000\n"), "%s", out);
+        cr_expect(strstr(out, "Amb 0000000000000000\n"), "%s", out);
+        cr_expect(strstr(out, "Seccomp 2\n"), "%s", out);
+        /* Only 0, 1, 2 reach the container (CVE-2024-21626); sh adds none. */
+        cr_expect(!strstr(out, "\n3 "), "%s", out);
+        cr_expect(strstr(out, "uid=1000 gid=1000 groups=1000,2000\n"), "%s", out);
+        sec_profile_free(prof);
+        t->c.spec = NULL;
+        t->c.groups = NULL;
+        t->c.n_groups = 0;
+        pod_down(&p);
+}
+
+Test(runtime, etc_files_stdin_host_path)
+{
+        struct tpod p;
+        struct tctr *t;
+        struct pr_error err = {};
+        struct spec_host_alias aliases[2] = {};
+        char *names1[] = { (char *)"foo.local", (char *)"bar.local", NULL };
+        char *names2[] = { (char *)"baz", NULL };
+        char *servers[] = { (char *)"10.0.0.10", NULL };
+        char *searches[] = { (char *)"a.example", NULL };
+        struct spec_kv opt = { .key = (char *)"ndots", .value = (char *)"2" };
+        struct plan_volume hp = { .name = (char *)"hp", .type = SPEC_VOLUME_HOST_PATH };
+        _cleanup_free_ char *out = NULL, *hostdir = NULL, *hostfile = NULL;
+        _cleanup_free_ char *want = NULL;
+
+        pod_init(&p, "files", false);
+        aliases[0] = (struct spec_host_alias){ .ip = (char *)"127.0.0.2", .hostnames = names1 };
+        aliases[1] = (struct spec_host_alias){ .ip = (char *)"10.9.9.9", .hostnames = names2 };
+        p.spec.host_aliases = aliases;
+        p.spec.n_host_aliases = 2;
+        p.spec.dns_policy = SPEC_DNS_NONE;
+        p.spec.dns_config.nameservers = servers;
+        p.spec.dns_config.searches = searches;
+        p.spec.dns_config.options = (struct spec_map){ .n = 1, .items = &opt };
+        p.plan.fqdn = pr_strdup("files-host.sub.default.svc.cluster.local");
+        pod_start(&p);
+        cr_assert_eq(infra_write_hosts(&p.plan, "10.1.2.3", &err), 0, "%s", err.msg);
+
+        /* hostPath: DirectoryOrCreate makes it; readOnly keeps it so. */
+        hostdir = pr_asprintf("%s/hostpath/made", tmp);
+        hp.path = hostdir;
+        t = pod_add(&p, "reader",
+                    "sh|-c|/probe cat /etc/hosts; /probe cat /etc/resolv.conf;"
+                    " read line; echo \"got $line\"; /probe write /hp/x no; true");
+        ctr_mount(t, &hp, "/hp", NULL, true);
+        t->mounts[0].host_path = true;
+        t->mounts[0].host_path_type = SPEC_HOST_PATH_DIRECTORY_OR_CREATE;
+        t->c.stdin_open = true;
+        spawn(&p, t);
+        cr_assert_geq(t->proc.stdin_fd, 0);
+        cr_assert_eq(write(t->proc.stdin_fd, "hello\n", 6), 6);
+        pr_closep(&t->proc.stdin_fd);
+        t->proc.stdin_fd = -1;
+        cr_assert_eq(start_result(t, &err), 0, "%s", err.msg);
+        out = read_output(t->proc.stdout_fd, NULL);
+        cr_expect_eq(wait_exit(t), 0, "%s", out);
+        want = pr_strdup("# Kubernetes-managed hosts file.\n"
+                         "127.0.0.1\tlocalhost\n"
+                         "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                         "fe00::0\tip6-localnet\n"
+                         "fe00::0\tip6-mcastprefix\n"
+                         "fe00::1\tip6-allnodes\n"
+                         "fe00::2\tip6-allrouters\n"
+                         "10.1.2.3\tfiles-host.sub.default.svc.cluster.local\tfiles-host\n"
+                         "\n"
+                         "# Entries added by HostAliases.\n"
+                         "127.0.0.2\tfoo.local\tbar.local\n"
+                         "10.9.9.9\tbaz\n"
+                         "search a.example\n"
+                         "nameserver 10.0.0.10\n"
+                         "options ndots:2\n"
+                         "got hello\n"
+                         "EROFS\n");
+        cr_expect_str_eq(out, want);
+        cr_expect(exists(hostdir), "DirectoryOrCreate did not make '%s'", hostdir);
+
+        /* Type checks with kubelet's words. */
+        hostfile = pr_asprintf("%s/hostpath/made", tmp);
+        t = pod_add(&p, "wrongtype", "/probe|exit|0");
+        ctr_mount(t, &hp, "/hp", NULL, false);
+        t->mounts[0].host_path = true;
+        t->mounts[0].host_path_type = SPEC_HOST_PATH_FILE;
+        cr_assert_lt(ctr_spawn(&p.plan, &t->c, &p.infra, NULL, &t->proc, &err), 0);
+        want = (free(want), pr_asprintf("pod 'files': container 'wrongtype': volume 'hp': "
+                                        "hostPath type check failed: %s is not a file",
+                                        hostfile));
+        cr_expect_str_eq(err.msg, want);
+        free(p.plan.fqdn);
         pod_down(&p);
 }
