@@ -40,8 +40,8 @@ struct start_error {
 _Static_assert(sizeof(struct start_error) <= PIPE_BUF, "start error record must be atomic");
 
 enum { NS_NET, NS_IPC, NS_UTS, NS_PID, _NS_MAX };
-static const char *const ns_names[_NS_MAX] = { "net", "ipc", "uts", "pid" };
-static const int ns_types[_NS_MAX] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID };
+static const char *const ns_names[_NS_MAX] = {"net", "ipc", "uts", "pid"};
+static const int ns_types[_NS_MAX] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID};
 
 /* Everything the child uses, prepared by the parent so the child needs no
  * allocation. */
@@ -52,9 +52,9 @@ struct child_ctx {
         const size_t *mount_order;
         const char *path_env;
         int ns_fds[_NS_MAX];
-        int sync_fd;   /* read end: sync point 3 */
-        int err_fd;    /* write end of the start error pipe */
-        int stdio[3];  /* the child's ends: stdin (or /dev/null), stdout, stderr */
+        int sync_fd;  /* read end: sync point 3 */
+        int err_fd;   /* write end of the start error pipe */
+        int stdio[3]; /* the child's ends: stdin (or /dev/null), stdout, stderr */
 };
 
 /* ---- the child ---------------------------------------------------------- */
@@ -69,7 +69,7 @@ static void lower_strerror(int code, char *buf, size_t size)
 
 static _Noreturn void child_fail(const struct child_ctx *x, const struct pr_error *err)
 {
-        struct start_error rec = { .code = err->code ? err->code : EIO };
+        struct start_error rec = {.code = err->code ? err->code : EIO};
         ssize_t n;
 
         (void)snprintf(rec.msg, sizeof(rec.msg), "%s", err->msg);
@@ -160,7 +160,7 @@ static int set_identity(const struct child_ctx *x, struct pr_error *err)
 static int exec_command(const struct child_ctx *x, struct pr_error *err)
 {
         char *const *argv = x->c->argv;
-        char *const *envp = x->c->env ? x->c->env : (char *[]){ NULL };
+        char *const *envp = x->c->env ? x->c->env : (char *[]){NULL};
         const char *dirs = x->path_env;
         char why[128], path[PATH_MAX];
         bool denied = false;
@@ -194,8 +194,7 @@ static int exec_command(const struct child_ctx *x, struct pr_error *err)
         }
         if (denied)
                 return pr_err_msg(err, EACCES, "exec: \"%s\": permission denied", argv[0]);
-        return pr_err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
-                          argv[0]);
+        return pr_err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", argv[0]);
 }
 
 /* CHILD. Sync point 3 first: nothing happens before the parent has run
@@ -203,7 +202,7 @@ static int exec_command(const struct child_ctx *x, struct pr_error *err)
 static _Noreturn void child_main(struct child_ctx *x)
 {
         const struct sec_profile *sec = x->opts ? x->opts->security : NULL;
-        struct rootfs_ctx rctx = { .plan = x->plan, .c = x->c, .mount_order = x->mount_order };
+        struct rootfs_ctx rctx = {.plan = x->plan, .c = x->c, .mount_order = x->mount_order};
         struct pr_error err = {};
         char go;
         ssize_t n;
@@ -320,8 +319,8 @@ struct spawn_fds {
 
 static void spawn_fds_close(struct spawn_fds *f)
 {
-        int *all[] = { f->ns, f->out, f->errp, f->in, f->start, f->sync };
-        size_t sizes[] = { _NS_MAX, 2, 2, 2, 2, 2 };
+        int *all[] = {f->ns, f->out, f->errp, f->in, f->start, f->sync};
+        size_t sizes[] = {_NS_MAX, 2, 2, 2, 2, 2};
 
         for (size_t i = 0; i < PR_ELEMENTSOF(all); i++)
                 for (size_t j = 0; j < sizes[i]; j++)
@@ -434,14 +433,14 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
                 return r;
         order = sort_mounts(c);
         x = (struct child_ctx){
-                .plan = plan,
-                .c = c,
-                .opts = opts,
-                .mount_order = order,
-                .path_env = find_path_env(c->env),
-                .sync_fd = f.sync[0],
-                .err_fd = f.start[1],
-                .stdio = { f.in[0], f.out[1], f.errp[1] },
+            .plan = plan,
+            .c = c,
+            .opts = opts,
+            .mount_order = order,
+            .path_env = find_path_env(c->env),
+            .sync_fd = f.sync[0],
+            .err_fd = f.start[1],
+            .stdio = {f.in[0], f.out[1], f.errp[1]},
         };
         memcpy(x.ns_fds, f.ns, sizeof(x.ns_fds));
         pid = clone_child(plan, &f, &pidfd, &x, err);
@@ -475,21 +474,21 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
                 return r;
         }
         *ret = (struct ctr_process){
-                .pid = pid,
-                .pidfd = pidfd,
-                .stdout_fd = PR_TAKE_FD(f.out[0]),
-                .stderr_fd = PR_TAKE_FD(f.errp[0]),
-                .stdin_fd = c->stdin_open ? PR_TAKE_FD(f.in[1]) : -1,
-                .start_error_fd = PR_TAKE_FD(f.start[0]),
-                .start_time = start_time,
+            .pid = pid,
+            .pidfd = pidfd,
+            .stdout_fd = PR_TAKE_FD(f.out[0]),
+            .stderr_fd = PR_TAKE_FD(f.errp[0]),
+            .stdin_fd = c->stdin_open ? PR_TAKE_FD(f.in[1]) : -1,
+            .start_error_fd = PR_TAKE_FD(f.start[0]),
+            .start_time = start_time,
         };
         pid = 0;
         return 0;
 }
 
 int ctr_spawn(const struct pod_plan *plan, const struct plan_container *c,
-              const struct infra *infra, const struct ctr_spawn_opts *opts,
-              struct ctr_process *ret, struct pr_error *err)
+              const struct infra *infra, const struct ctr_spawn_opts *opts, struct ctr_process *ret,
+              struct pr_error *err)
 {
         int r = spawn(plan, c, infra, opts, ret, err);
 
@@ -519,8 +518,7 @@ int ctr_read_start_error(int fd, struct pr_error *err)
         return 1;
 }
 
-int ctr_cleanup(const struct pod_plan *plan, const struct plan_container *c,
-                struct pr_error *err)
+int ctr_cleanup(const struct pod_plan *plan, const struct plan_container *c, struct pr_error *err)
 {
         _cleanup_free_ char *parent = pr_asprintf("%s/containers", plan->run_dir);
         int r;

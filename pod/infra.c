@@ -37,17 +37,17 @@ static const struct {
         const char *name;
         int flag;
 } ns_table[] = {
-        { "net", CLONE_NEWNET },
-        { "ipc", CLONE_NEWIPC },
-        { "uts", CLONE_NEWUTS },
-        { "pid", CLONE_NEWPID },
+    {"net", CLONE_NEWNET},
+    {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},
+    {"pid", CLONE_NEWPID},
 };
 
 pid_t rt_clone3(uint64_t flags, int *ret_pidfd)
 {
         struct clone_args args = {
-                .flags = flags,
-                .exit_signal = SIGCHLD,
+            .flags = flags,
+            .exit_signal = SIGCHLD,
         };
         int pidfd = -1;
         long r;
@@ -124,8 +124,8 @@ int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_err
         for (size_t i = 0; spec && i < spec->n_host_aliases; i++) {
                 const struct spec_host_alias *a = &spec->host_aliases[i];
 
-                next = pr_asprintf("%s%s%s\t", buf, i == 0 ? "\n# Entries added by HostAliases.\n" : "",
-                                   a->ip);
+                next = pr_asprintf("%s%s%s\t", buf,
+                                   i == 0 ? "\n# Entries added by HostAliases.\n" : "", a->ip);
                 free(buf);
                 buf = next;
                 for (size_t j = 0; a->hostnames && a->hostnames[j]; j++) {
@@ -187,8 +187,7 @@ static void parse_resolv(char *text, struct resolv *rv)
  * its upstream file, as kubelet's --resolv-conf is told to on such hosts. */
 static int read_host_resolv(struct resolv *rv, struct pr_error *err)
 {
-        static const char *const files[] = { "/run/systemd/resolve/resolv.conf",
-                                             "/etc/resolv.conf" };
+        static const char *const files[] = {"/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"};
 
         for (size_t i = 0; i < PR_ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *text = NULL;
@@ -410,7 +409,7 @@ static _Noreturn void exec_pause(const char *pause_path, char *const *argv, int 
                 goto fail;
         sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
-        execve(pause_path, argv, (char *[]){ NULL });
+        execve(pause_path, argv, (char *[]){NULL});
 fail:
         e = errno;
         (void)!write(err_fd, &e, sizeof(e));
@@ -440,8 +439,7 @@ static int wait_pause_ready(const char *pause_path, pid_t pid, int err_fd, int r
         if (WIFEXITED(status))
                 return pr_err_msg(err, EIO, "infra '%s' exited with %d: %s", pause_path,
                                   WEXITSTATUS(status), pause_exit_reason(WEXITSTATUS(status)));
-        return pr_err_msg(err, EIO, "infra '%s' killed by signal %d", pause_path,
-                          WTERMSIG(status));
+        return pr_err_msg(err, EIO, "infra '%s' killed by signal %d", pause_path, WTERMSIG(status));
 }
 
 static int start_pause(const struct pod_plan *plan, const char *pause_path, pid_t *ret_pid,
@@ -452,8 +450,8 @@ static int start_pause(const struct pod_plan *plan, const char *pause_path, pid_
         uint64_t flags = CLONE_PIDFD | CLONE_NEWUTS;
         /* Without a UTS namespace of its own (hostNetwork) the hostname is the
          * node's, as with kubelet: pause gets "" and leaves it alone. */
-        char *argv[] = { (char *)"podrun-pause",
-                         plan->host_network ? (char *)"" : plan->hostname, (char *)"3", NULL };
+        char *argv[] = {(char *)"podrun-pause", plan->host_network ? (char *)"" : plan->hostname,
+                        (char *)"3", NULL};
         sigset_t all, old;
         pid_t pid;
         int r;
@@ -533,10 +531,10 @@ int infra_start(const struct pod_plan *plan, const char *pause_path, struct infr
                 return pr_err_wrap(err, "pod '%s': infra", plan->name);
         }
         *ret = (struct infra){
-                .pid = pid,
-                .pidfd = pidfd,
-                .start_time = start_time,
-                .ns_dir = PR_TAKE_PTR(ns_dir),
+            .pid = pid,
+            .pidfd = pidfd,
+            .start_time = start_time,
+            .ns_dir = PR_TAKE_PTR(ns_dir),
         };
         return 0;
 }
@@ -545,7 +543,7 @@ int infra_start(const struct pod_plan *plan, const char *pause_path, struct infr
 
 static int wait_pidfd(int pidfd, uint64_t timeout_usec)
 {
-        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
         uint64_t deadline = pr_now_mono_usec() + timeout_usec;
 
         for (;;) {
@@ -575,8 +573,9 @@ int infra_stop(struct infra *infra, uint64_t timeout_usec, struct pr_error *err)
 
                 infra->pidfd = pidfd_open(infra->pid, 0);
                 if (infra->pidfd < 0)
-                        return errno == ESRCH ? 0 : pr_err(err, errno, "infra pid %d: pidfd_open",
-                                                          (int)infra->pid);
+                        return errno == ESRCH ? 0
+                                              : pr_err(err, errno, "infra pid %d: pidfd_open",
+                                                       (int)infra->pid);
                 /* Checked after pidfd_open: from here the pid cannot be reused
                  * under us, and a different start time means it already was. */
                 if (state_proc_start_time(infra->pid, &t, &ignored) < 0 ||

@@ -31,8 +31,8 @@
 static int openat2_path(int dirfd, const char *path, uint64_t resolve)
 {
         struct open_how how = {
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = resolve,
+            .flags = O_PATH | O_CLOEXEC,
+            .resolve = resolve,
         };
         long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 
@@ -194,10 +194,9 @@ static int bind_at(int src_fd, const char *src_path, bool read_only, int target_
                 flags |= AT_EMPTY_PATH;
         tfd = open_tree(src_fd, src_path, flags);
         if (tfd < 0)
-                return pr_err(err, errno, "bind '%s' on '%s'", *src_path ? src_path : "<fd>",
-                              path);
+                return pr_err(err, errno, "bind '%s' on '%s'", *src_path ? src_path : "<fd>", path);
         if (read_only) {
-                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+                struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
                 if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
                         return pr_err(err, errno, "make '%s' read-only", path);
@@ -283,17 +282,16 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } dev_nodes[] = {
-        { "null", 1, 3 },    { "zero", 1, 5 },    { "full", 1, 7 },
-        { "random", 1, 8 },  { "urandom", 1, 9 }, { "tty", 5, 0 },
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const struct {
         const char *name;
         const char *target;
 } dev_links[] = {
-        { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
-        { "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
-        { "stderr", "/proc/self/fd/2" },
+    {"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
 };
 
 /* A directory in our fresh /dev tmpfs, which nobody else can write yet. */
@@ -312,9 +310,9 @@ static int dev_subdir(int devfd, const char *name, int *ret_fd, struct pr_error 
 
 static int mount_dev(const struct pod_plan *plan, int rootfd, struct pr_error *err)
 {
-        static const char *const dev_opts[] = { "mode=755", "size=" DEV_SIZE, NULL };
-        static const char *const pts_opts[] = { "newinstance", "ptmxmode=0666", "mode=0620",
-                                                "gid=5", NULL };
+        static const char *const dev_opts[] = {"mode=755", "size=" DEV_SIZE, NULL};
+        static const char *const pts_opts[] = {"newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+                                               NULL};
         _cleanup_close_ int target = -1, devfd = -1, ptsfd = -1, shmfd = -1, mqfd = -1;
         const unsigned nsuid = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
         int r;
@@ -424,8 +422,7 @@ static int mount_volume(int rootfd, const struct plan_mount *m, struct pr_error 
         return r < 0 ? pr_err_wrap(err, "volume mount '%s'", m->target) : 0;
 }
 
-static int mount_termination_log(const struct plan_container *c, int rootfd,
-                                 struct pr_error *err)
+static int mount_termination_log(const struct plan_container *c, int rootfd, struct pr_error *err)
 {
         char src[PATH_MAX];
         const char *path = c->spec ? c->spec->termination_message_path : NULL;
@@ -481,7 +478,7 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct pr_error *err)
                 (void)resolve_at(rootfd, c->working_dir, IN_ROOT, true, true, &cwd, &ignored);
         }
         if (c->read_only_rootfs) {
-                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+                struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
                 /* Not recursive: /dev, /proc and rw volumes keep their own modes. */
                 if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)

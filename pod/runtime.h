@@ -17,9 +17,9 @@ struct sec_profile;
 /* The running infra process and its namespace files. */
 struct infra {
         pid_t pid;
-        int pidfd;                /* -1 when closed */
-        uint64_t start_time;      /* /proc/<pid>/stat field 22, to check a saved pid */
-        char *ns_dir;             /* <pod run dir>/ns: bind mounts of net, ipc, uts (pid) */
+        int pidfd;           /* -1 when closed */
+        uint64_t start_time; /* /proc/<pid>/stat field 22, to check a saved pid */
+        char *ns_dir;        /* <pod run dir>/ns: bind mounts of net, ipc, uts (pid) */
 };
 
 /* Prepares the pod's files (hosts, hostname, resolv.conf, emptyDirs, shm),
@@ -31,9 +31,11 @@ struct infra {
 int infra_start(const struct pod_plan *plan, const char *pause_path, struct infra *ret,
                 struct pr_error *err);
 
-/* Rewrites the pod's /etc/hosts (atomically, so containers that already bind
- * it see either version) once the pod's IP is known: localhost lines, then
- * "<ip>\t<fqdn> <hostname>", then hostAliases. ip may be NULL. */
+/* Rewrites the pod's /etc/hosts once the pod's IP is known: kubelet's
+ * localhost lines, then "<ip>\t<fqdn>\t<hostname>" (or "<ip>\t<hostname>"),
+ * then hostAliases. ip may be NULL. The file is replaced by rename and each
+ * container's bind mount pins the inode it saw: call this before the first
+ * container starts. */
 int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_error *err);
 
 /* SIGTERM to the infra, then SIGKILL after timeout_usec; reaps it when it is
@@ -54,12 +56,12 @@ void infra_done(struct infra *infra);
 
 /* A started container process. The supervisor owns these fds. */
 struct ctr_process {
-        pid_t pid;           /* in the host pid namespace */
+        pid_t pid; /* in the host pid namespace */
         int pidfd;
-        int stdout_fd;       /* read ends, non-blocking, close-on-exec */
+        int stdout_fd; /* read ends, non-blocking, close-on-exec */
         int stderr_fd;
-        int stdin_fd;        /* write end when stdin is open, else -1 */
-        int start_error_fd;  /* non-blocking, close-on-exec pipe: EOF means exec succeeded */
+        int stdin_fd;       /* write end when stdin is open, else -1 */
+        int start_error_fd; /* non-blocking, close-on-exec pipe: EOF means exec succeeded */
         uint64_t start_time;
 };
 
@@ -92,8 +94,8 @@ struct ctr_spawn_opts {
  * start_error_fd with ctr_read_start_error(). Each start gets a fresh
  * writable layer. Release ret with ctr_process_close(). */
 int ctr_spawn(const struct pod_plan *plan, const struct plan_container *c,
-              const struct infra *infra, const struct ctr_spawn_opts *opts,
-              struct ctr_process *ret, struct pr_error *err);
+              const struct infra *infra, const struct ctr_spawn_opts *opts, struct ctr_process *ret,
+              struct pr_error *err);
 
 /* Reads the child's start error record. Returns 0 on EOF (exec succeeded),
  * 1 with err filled as "exec: \"/bin/x\": no such file or directory" when the
@@ -103,8 +105,7 @@ int ctr_read_start_error(int fd, struct pr_error *err);
 /* Removes the container's writable layer and mount point (the overlay itself
  * lives in the container's own mount namespace and vanished with it). Safe to
  * call twice and after a crash; must not be called while the container runs. */
-int ctr_cleanup(const struct pod_plan *plan, const struct plan_container *c,
-                struct pr_error *err);
+int ctr_cleanup(const struct pod_plan *plan, const struct plan_container *c, struct pr_error *err);
 
 /* Closes every fd of p and sets them to -1. */
 void ctr_process_close(struct ctr_process *p);

@@ -182,7 +182,8 @@ int volume_check_host_path(const struct plan_mount *m, struct pr_error *err)
         case SPEC_HOST_PATH_DIRECTORY:
                 if (!S_ISDIR(st.st_mode))
                         return pr_err_msg(err, ENOTDIR,
-                                          "hostPath type check failed: %s is not a directory", path);
+                                          "hostPath type check failed: %s is not a directory",
+                                          path);
                 break;
         case SPEC_HOST_PATH_FILE_OR_CREATE:
         case SPEC_HOST_PATH_FILE:
@@ -198,9 +199,9 @@ int volume_check_host_path(const struct plan_mount *m, struct pr_error *err)
                 break;
         case SPEC_HOST_PATH_CHAR_DEVICE:
                 if (!S_ISCHR(st.st_mode))
-                        return pr_err_msg(err, EINVAL,
-                                          "hostPath type check failed: %s is not a character device",
-                                          path);
+                        return pr_err_msg(
+                            err, EINVAL, "hostPath type check failed: %s is not a character device",
+                            path);
                 break;
         case SPEC_HOST_PATH_BLOCK_DEVICE:
                 if (!S_ISBLK(st.st_mode))

@@ -21,7 +21,6 @@
 
 #include "pod/pause/pause-int.h"
 
-
 static int parse_fd(const char *s)
 {
         int v = 0;

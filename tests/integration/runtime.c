@@ -63,8 +63,8 @@ static void setup(void)
         }
         {
                 _cleanup_free_ char *cmd = pr_asprintf(
-                        "cp %s %s/probe && cp /bin/busybox %s/bin/busybox && ln -s busybox %s/bin/sh",
-                        probe, image_dir, image_dir, image_dir);
+                    "cp %s %s/probe && cp /bin/busybox %s/bin/busybox && ln -s busybox %s/bin/sh",
+                    probe, image_dir, image_dir, image_dir);
                 cr_assert_eq(system(cmd), 0);
         }
 }
@@ -165,17 +165,17 @@ static void pod_init(struct tpod *p, const char *name, bool share_pid)
         pl->volumes = p->volumes;
         pl->n_volumes = 2;
         p->volumes[0] = (struct plan_volume){
-                .name = pr_strdup("data"),
-                .type = SPEC_VOLUME_EMPTY_DIR,
-                .mount_type = PLAN_MOUNT_BIND,
-                .path = pr_asprintf("%s/volumes/data", pl->root_dir),
+            .name = pr_strdup("data"),
+            .type = SPEC_VOLUME_EMPTY_DIR,
+            .mount_type = PLAN_MOUNT_BIND,
+            .path = pr_asprintf("%s/volumes/data", pl->root_dir),
         };
         p->volumes[1] = (struct plan_volume){
-                .name = pr_strdup("mem"),
-                .type = SPEC_VOLUME_EMPTY_DIR,
-                .mount_type = PLAN_MOUNT_TMPFS,
-                .path = pr_asprintf("%s/volumes/mem", pl->run_dir),
-                .size_bytes = 1 << 20,
+            .name = pr_strdup("mem"),
+            .type = SPEC_VOLUME_EMPTY_DIR,
+            .mount_type = PLAN_MOUNT_TMPFS,
+            .path = pr_asprintf("%s/volumes/mem", pl->run_dir),
+            .size_bytes = 1 << 20,
         };
 }
 
@@ -189,8 +189,8 @@ static struct tctr *pod_add(struct tpod *p, const char *name, const char *args)
 
         cr_assert_lt(p->n_ctrs, MAX_CTRS);
         memset(t, 0, sizeof(*t));
-        t->proc = (struct ctr_process){ .pidfd = -1, .stdout_fd = -1, .stderr_fd = -1,
-                                        .stdin_fd = -1, .start_error_fd = -1 };
+        t->proc = (struct ctr_process){
+            .pidfd = -1, .stdout_fd = -1, .stderr_fd = -1, .stdin_fd = -1, .start_error_fd = -1};
         c->name = pr_strdup(name);
         c->index = p->n_ctrs++;
         c->image_rootfs = pr_strdup(image_dir);
@@ -214,12 +214,12 @@ static void ctr_mount(struct tctr *t, const struct plan_volume *v, const char *t
 
         cr_assert_leq(t->c.n_mounts, MAX_MOUNTS);
         *m = (struct plan_mount){
-                .type = v->mount_type,
-                .volume = pr_strdup(v->name),
-                .source = pr_strdup(v->path),
-                .sub_path = sub_path ? pr_strdup(sub_path) : NULL,
-                .target = pr_strdup(target),
-                .read_only = read_only,
+            .type = v->mount_type,
+            .volume = pr_strdup(v->name),
+            .source = pr_strdup(v->path),
+            .sub_path = sub_path ? pr_strdup(sub_path) : NULL,
+            .target = pr_strdup(target),
+            .read_only = read_only,
         };
 }
 
@@ -282,8 +282,7 @@ static void spawn(struct tpod *p, struct tctr *t)
 {
         struct pr_error err = {};
 
-        cr_assert_eq(ctr_spawn(&p->plan, &t->c, &p->infra, NULL, &t->proc, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(ctr_spawn(&p->plan, &t->c, &p->infra, NULL, &t->proc, &err), 0, "%s", err.msg);
         t->started = true;
         track(t->proc.pidfd);
 }
@@ -295,7 +294,7 @@ static char *read_output(int fd, const char *until)
         size_t len = 0;
 
         for (;;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
                 char chunk[4096];
                 ssize_t n;
 
@@ -318,7 +317,7 @@ static char *read_output(int fd, const char *until)
 /* Waits for the start error pipe: 0 when exec succeeded, 1 with err. */
 static int start_result(struct tctr *t, struct pr_error *err)
 {
-        struct pollfd pfd = { .fd = t->proc.start_error_fd, .events = POLLIN };
+        struct pollfd pfd = {.fd = t->proc.start_error_fd, .events = POLLIN};
 
         cr_assert_gt(poll(&pfd, 1, TIMEOUT_MS), 0, "no start result");
         return ctr_read_start_error(t->proc.start_error_fd, err);
@@ -428,7 +427,7 @@ static char *host_ns(pid_t pid, const char *name)
 /* ---- tests -------------------------------------------------------------- */
 
 #define A1_SCRIPT                                                                                  \
-        "sh|-c|/probe ns; /probe ipc-create 4242; /probe write /data/shared from-a1;"             \
+        "sh|-c|/probe ns; /probe ipc-create 4242; /probe write /data/shared from-a1;"              \
         " /probe write /rootfile a1-only; /probe write /mem/m in-tmpfs; echo READY;"               \
         " exec /probe sleep inf"
 #define PEER_SCRIPT                                                                                \
@@ -441,7 +440,7 @@ Test(runtime, pod_composition)
         struct tpod a, b;
         struct tctr *a1, *a2, *b1;
         _cleanup_free_ char *out1 = NULL, *out2 = NULL, *outb = NULL;
-        const char *names[] = { "net", "ipc", "uts", "pid", "mnt" };
+        const char *names[] = {"net", "ipc", "uts", "pid", "mnt"};
 
         pod_init(&a, "alpha", false);
         pod_init(&b, "beta", false);
@@ -471,8 +470,8 @@ Test(runtime, pod_composition)
                 _cleanup_free_ char *init = host_ns(getppid(), names[i]);
                 bool shared = i < 3; /* net, ipc, uts */
 
-                cr_expect(shared ? pr_streq(n1, n2) : !pr_streq(n1, n2), "%s: %s vs %s",
-                          names[i], n1, n2);
+                cr_expect(shared ? pr_streq(n1, n2) : !pr_streq(n1, n2), "%s: %s vs %s", names[i],
+                          n1, n2);
                 cr_expect(!pr_streq(n1, nb), "%s shared across pods: %s", names[i], n1);
                 cr_expect(!pr_streq(n1, self) && !pr_streq(n1, init), "%s is the host's: %s",
                           names[i], n1);
@@ -489,8 +488,7 @@ Test(runtime, pod_composition)
         /* The writable layer is per container. */
         cr_expect(strstr(out2, "ROOT ENOENT\n"), "%s", out2);
         /* Only the container's own process, its command as PID 1. */
-        cr_expect(strstr(out2, "PS\n1 probe\n") && pr_endswith(out2, "PS\n1 probe\n"), "%s",
-                  out2);
+        cr_expect(strstr(out2, "PS\n1 probe\n") && pr_endswith(out2, "PS\n1 probe\n"), "%s", out2);
         cr_expect(pr_endswith(outb, "PS\n1 probe\n"), "%s", outb);
 
         pod_down(&a);
@@ -678,10 +676,10 @@ Test(runtime, hooks_security_identity)
         struct spec_container spec = {};
         struct sec_profile *prof = NULL;
         struct hook_seen seen = {};
-        struct ctr_spawn_opts opts = { .after_clone = after_clone, .data = &seen };
+        struct ctr_spawn_opts opts = {.after_clone = after_clone, .data = &seen};
         struct pr_error err = {};
         _cleanup_free_ char *out = NULL, *bnd = NULL;
-        gid_t groups[] = { 1000, 2000 };
+        gid_t groups[] = {1000, 2000};
 
         pod_init(&p, "hooks", false);
         pod_start(&p);
@@ -704,8 +702,7 @@ Test(runtime, hooks_security_identity)
         t->c.n_groups = PR_ELEMENTSOF(groups);
         cr_assert_eq(sec_profile_build(&p.plan, &t->c, &prof, &err), 0, "%s", err.msg);
         opts.security = prof;
-        cr_assert_eq(ctr_spawn(&p.plan, &t->c, &p.infra, &opts, &t->proc, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(ctr_spawn(&p.plan, &t->c, &p.infra, &opts, &t->proc, &err), 0, "%s", err.msg);
         t->started = true;
         track(t->proc.pidfd);
         cr_expect_eq(seen.pid, t->proc.pid);
@@ -734,24 +731,24 @@ Test(runtime, etc_files_stdin_host_path)
         struct tctr *t;
         struct pr_error err = {};
         struct spec_host_alias aliases[2] = {};
-        char *names1[] = { (char *)"foo.local", (char *)"bar.local", NULL };
-        char *names2[] = { (char *)"baz", NULL };
-        char *servers[] = { (char *)"10.0.0.10", NULL };
-        char *searches[] = { (char *)"a.example", NULL };
-        struct spec_kv opt = { .key = (char *)"ndots", .value = (char *)"2" };
-        struct plan_volume hp = { .name = (char *)"hp", .type = SPEC_VOLUME_HOST_PATH };
+        char *names1[] = {(char *)"foo.local", (char *)"bar.local", NULL};
+        char *names2[] = {(char *)"baz", NULL};
+        char *servers[] = {(char *)"10.0.0.10", NULL};
+        char *searches[] = {(char *)"a.example", NULL};
+        struct spec_kv opt = {.key = (char *)"ndots", .value = (char *)"2"};
+        struct plan_volume hp = {.name = (char *)"hp", .type = SPEC_VOLUME_HOST_PATH};
         _cleanup_free_ char *out = NULL, *hostdir = NULL, *hostfile = NULL;
         _cleanup_free_ char *want = NULL;
 
         pod_init(&p, "files", false);
-        aliases[0] = (struct spec_host_alias){ .ip = (char *)"127.0.0.2", .hostnames = names1 };
-        aliases[1] = (struct spec_host_alias){ .ip = (char *)"10.9.9.9", .hostnames = names2 };
+        aliases[0] = (struct spec_host_alias){.ip = (char *)"127.0.0.2", .hostnames = names1};
+        aliases[1] = (struct spec_host_alias){.ip = (char *)"10.9.9.9", .hostnames = names2};
         p.spec.host_aliases = aliases;
         p.spec.n_host_aliases = 2;
         p.spec.dns_policy = SPEC_DNS_NONE;
         p.spec.dns_config.nameservers = servers;
         p.spec.dns_config.searches = searches;
-        p.spec.dns_config.options = (struct spec_map){ .n = 1, .items = &opt };
+        p.spec.dns_config.options = (struct spec_map){.n = 1, .items = &opt};
         p.plan.fqdn = pr_strdup("files-host.sub.default.svc.cluster.local");
         pod_start(&p);
         cr_assert_eq(infra_write_hosts(&p.plan, "10.1.2.3", &err), 0, "%s", err.msg);
