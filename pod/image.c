@@ -355,9 +355,10 @@ static int extract_entries(struct archive *in, struct archive *out, struct pr_er
                         return archive_fail(in, "read", err);
                 name = archive_entry_pathname(e);
                 link = archive_entry_hardlink(e);
+                if (!name || !*name)
+                        return pr_err_msg(err, EINVAL, "an entry without a name");
                 if (!archive_path_safe(name))
-                        return pr_err_msg(err, EPERM, "entry '%s': path leaves the root",
-                                          name ? name : "");
+                        return pr_err_msg(err, EPERM, "entry '%s': path leaves the root", name);
                 if (link && !archive_path_safe(link))
                         return pr_err_msg(err, EPERM,
                                           "entry '%s': hard link to '%s' leaves "

@@ -27,6 +27,8 @@ struct copy_link {
 
 struct copy_ctx {
         int dst_root_fd;
+        dev_t dst_dev; /* the destination itself, met when dst is below src */
+        ino_t dst_ino;
         dev_t src_dev;
         struct copy_link *links;
         size_t n_links;
@@ -259,6 +261,8 @@ static int copy_entry(struct copy_ctx *ctx, int sdir, int ddir, const char *name
 
         if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return pr_err(err, errno, "stat '%s'", rel);
+        if (S_ISDIR(st.st_mode) && st.st_dev == ctx->dst_dev && st.st_ino == ctx->dst_ino)
+                return 0; /* copying the copy would never end */
         if (S_ISDIR(st.st_mode))
                 return copy_dir(ctx, sdir, ddir, name, &st, rel, err);
         if (st.st_nlink > 1) {
@@ -289,7 +293,7 @@ int pr_copy_tree(const char *src, const char *dst, struct pr_error *err)
         _cleanup_free_ char *parent = pr_strdup(dst);
         _cleanup_close_ int sfd = -1, dfd = -1;
         struct copy_ctx ctx = {.dst_root_fd = -1};
-        struct stat st;
+        struct stat st, dst_st = {};
         char *slash;
         int r;
 
@@ -311,7 +315,11 @@ int pr_copy_tree(const char *src, const char *dst, struct pr_error *err)
         if (ctx.dst_root_fd < 0)
                 return pr_err(err, errno, "open '%s'", dst);
         ctx.src_dev = st.st_dev;
-        r = copy_children(&ctx, sfd, ctx.dst_root_fd, "", err);
+        r = fstat(ctx.dst_root_fd, &dst_st) < 0 ? pr_err(err, errno, "stat '%s'", dst) : 0;
+        ctx.dst_dev = dst_st.st_dev;
+        ctx.dst_ino = dst_st.st_ino;
+        if (r >= 0)
+                r = copy_children(&ctx, sfd, ctx.dst_root_fd, "", err);
         if (r >= 0)
                 r = copy_meta_fd(sfd, ctx.dst_root_fd, &st, ".", err);
         for (size_t i = 0; i < ctx.n_links; i++)

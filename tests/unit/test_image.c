@@ -801,3 +801,30 @@ Test(image, resolve_and_remove_by_id_prefix)
         cr_assert_eq(access(img->dir, F_OK), -1);
         cr_assert_eq(image_remove(root, "byid", &err), -ENOENT);
 }
+
+/* A store inside the source directory: the copy must not copy itself. */
+Test(image, import_of_a_directory_holding_the_store_ends)
+{
+        _cleanup_(image_freep) struct image *img = NULL;
+        _cleanup_free_ char *inner = path_in(src, "store");
+        struct pr_error err = {};
+
+        write_file(src, "f", "x\n", 0644);
+        cr_assert_eq(image_import(inner, "self", src, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(image_resolve(inner, "self", &img, &err), 0, "%s", err.msg);
+        {
+                _cleanup_free_ char *f = read_text(img->rootfs, "f");
+                _cleanup_free_ char *copied = pr_asprintf("%s/store/images", img->rootfs);
+                _cleanup_free_ char *names = listing(copied);
+                cr_assert_str_eq(f, "x\n");
+                /* The temporary directory was copied empty, its rootfs skipped. */
+                const char *t = strstr(names, ".tmp-");
+                cr_assert_not_null(t, "%s", names);
+                {
+                        _cleanup_free_ char *tmpdir =
+                            pr_asprintf("%s/%.*s", copied, (int)strcspn(t, " "), t);
+                        _cleanup_free_ char *in_tmp = listing(tmpdir);
+                        cr_assert_str_eq(in_tmp, "", "%s", in_tmp);
+                }
+        }
+}
