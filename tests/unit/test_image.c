@@ -828,3 +828,62 @@ Test(image, import_of_a_directory_holding_the_store_ends)
                 }
         }
 }
+
+Test(image, config_file_shapes)
+{
+        _cleanup_free_ char *path = path_in(tmp, "c.json");
+        struct image_config c = {};
+        struct pr_error err = {};
+
+        /* Docker's inspect shape, with nulls for unset fields. */
+        write_file(tmp, "c.json",
+                   "{\"Config\": {\"Entrypoint\": null, \"Cmd\": [\"/bin/sh\"], \"Env\": null, "
+                   "\"WorkingDir\": \"\", \"StopSignal\": \"SIGUSR1\"}}",
+                   0644);
+        cr_assert_eq(image_config_load(path, &c, &err), 0, "%s", err.msg);
+        cr_assert_null(c.entrypoint);
+        cr_assert_str_eq(c.cmd[0], "/bin/sh");
+        cr_assert_null(c.env);
+        cr_assert_null(c.working_dir);
+        cr_assert_str_eq(c.stop_signal, "SIGUSR1");
+        image_config_done(&c);
+
+        /* An empty Entrypoint is set-and-empty, not unset. */
+        write_file(tmp, "c.json", "{\"config\": {\"Entrypoint\": []}}", 0644);
+        cr_assert_eq(image_config_load(path, &c, &err), 0, "%s", err.msg);
+        cr_assert_not_null(c.entrypoint);
+        cr_assert_null(c.entrypoint[0]);
+        image_config_done(&c);
+
+        write_file(tmp, "c.json", "{\"config\": {\"User\": 0}}", 0644);
+        cr_assert_eq(image_config_load(path, &c, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "field 'User': not a string"), "%s", err.msg);
+        write_file(tmp, "c.json", "{\"config\": ", 0644);
+        cr_assert_eq(image_config_load(path, &c, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "c.json"), "%s", err.msg);
+        cr_assert_eq(unlink(path), 0);
+        cr_assert_eq(image_config_load(path, &c, &err), -ENOENT);
+}
+
+Test(image, config_merge_replaces_and_adds_env_by_name)
+{
+        struct image_config base = {}, over = {};
+
+        pr_strv_push(&base.env, "PATH=/bin");
+        pr_strv_push(&base.env, "HOME=/root");
+        pr_strv_push(&base.cmd, "sh");
+        base.user = pr_strdup("1");
+        pr_strv_push(&over.env, "HOME=/home");
+        pr_strv_push(&over.env, "NEW=1");
+        pr_strv_push(&over.entrypoint, "/init");
+        image_config_merge(&base, &over);
+        cr_assert_eq(pr_strv_len(base.env), 3);
+        cr_assert_str_eq(base.env[0], "PATH=/bin");
+        cr_assert_str_eq(base.env[1], "HOME=/home");
+        cr_assert_str_eq(base.env[2], "NEW=1");
+        cr_assert_str_eq(base.cmd[0], "sh");
+        cr_assert_str_eq(base.entrypoint[0], "/init");
+        cr_assert_str_eq(base.user, "1");
+        image_config_done(&base);
+        image_config_done(&over);
+}
