@@ -8,14 +8,17 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -803,5 +806,93 @@ Test(runtime, etc_files_stdin_host_path)
                                         hostfile));
         cr_expect_str_eq(err.msg, want);
         free(p.plan.fqdn);
+        pod_down(&p);
+}
+
+/* lo's flags inside the named network namespace, from a forked child. */
+static bool lo_up_in(const char *netns_path)
+{
+        pid_t pid = fork();
+        int status;
+
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                struct ifreq ifr = {};
+                int nsfd = open(netns_path, O_RDONLY | O_CLOEXEC);
+                int s;
+
+                if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
+                        _exit(2);
+                s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                strcpy(ifr.ifr_name, "lo");
+                if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+                        _exit(3);
+                _exit(ifr.ifr_flags & IFF_UP ? 0 : 1);
+        }
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+        struct stat sa, sb;
+
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+               sa.st_ino == sb.st_ino;
+}
+
+Test(runtime, infra_lifecycle_and_crash_recovery)
+{
+        struct tpod p;
+        struct pr_error err = {};
+        struct infra restored;
+        _cleanup_free_ char *proc_net = NULL, *marker = NULL;
+        size_t n_volumes;
+
+        /* A pause that cannot be exec'd: a clear error, nothing left. */
+        pod_init(&p, "life", false);
+        cr_assert_lt(infra_start(&p.plan, "/nonexistent/podrun-pause", &p.infra, &err), 0);
+        cr_expect_str_eq(err.msg, "pod 'life': infra: exec '/nonexistent/podrun-pause': No such "
+                                  "file or directory");
+        cr_expect_not(mounted_under(p.plan.run_dir));
+        cr_expect_not(exists(p.plan.hosts_path));
+        cr_expect_not(exists(p.plan.shm_dir));
+        cr_expect_not(exists(p.volumes[0].path));
+
+        /* A real one: the named netns is the infra's, lo is up in it. */
+        pod_start(&p);
+        proc_net = pr_asprintf("/proc/%d/ns/net", (int)p.infra.pid);
+        cr_expect(same_file(p.plan.netns_path, proc_net));
+        cr_expect(lo_up_in(p.plan.netns_path), "lo is down in the pod");
+        marker = pr_asprintf("%s/left-by-a-container", p.volumes[1].path);
+        cr_assert_eq(pr_write_file_atomic(marker, "x", 1, 0644, &err), 0);
+
+        /* A crash: the supervisor's pidfd is gone; down restores the pid and
+         * start time from the state file and has no volume list. */
+        restored =
+            (struct infra){.pid = p.infra.pid, .pidfd = -1, .start_time = p.infra.start_time};
+        cr_assert_eq(infra_stop(&restored, 5 * PR_USEC_PER_SEC, &err), 0, "%s", err.msg);
+        cr_expect(kill(p.infra.pid, 0) < 0 && errno == ESRCH, "infra still there");
+        p.infra_started = false;
+        n_volumes = p.plan.n_volumes;
+        p.plan.n_volumes = 0;
+        cr_assert_eq(infra_cleanup(&p.plan, &err), 0, "%s", err.msg);
+        p.plan.n_volumes = n_volumes;
+        cr_expect_not(exists(marker));
+        /* A stale pid whose start time does not match is left alone. */
+        restored = (struct infra){.pid = getpid(), .pidfd = -1, .start_time = 1};
+        cr_assert_eq(infra_stop(&restored, PR_USEC_PER_SEC, &err), 0, "%s", err.msg);
+
+        /* pause exits 0 on SIGTERM, and stopping an infra already gone is fine. */
+        infra_done(&p.infra);
+        pod_start(&p);
+        {
+                siginfo_t si = {};
+
+                cr_assert_eq(pidfd_send_signal(p.infra.pidfd, SIGTERM, NULL, 0), 0);
+                cr_assert_eq(waitid(P_PIDFD, (id_t)p.infra.pidfd, &si, WEXITED), 0);
+                cr_expect_eq(si.si_code, CLD_EXITED, "pause did not exit on SIGTERM");
+                cr_expect_eq(si.si_status, 0);
+        }
         pod_down(&p);
 }
