@@ -19,7 +19,7 @@ static const char image_help[] =
     "Commands:\n"
     "  import [OPTIONS] NAME[:TAG] PATH   import a root filesystem as an image\n"
     "  ls [--json]                        list the images\n"
-    "  rm NAME...                         remove images\n\n"
+    "  rm [-f] NAME...                    remove images\n\n"
     "Run 'podrun image COMMAND --help' for a command's options.\n";
 
 static const char import_help[] =
