@@ -528,6 +528,24 @@ static int write_image_json(const char *dir, const char *id, const char *source,
         return image_json_save(path, o, err);
 }
 
+/* OCI image layouts and `docker save` archives hold layers, not a root
+ * filesystem; imported as one they would make an image that runs nothing.
+ * Their marker files say so: oci-layout, or manifest.json with
+ * repositories. */
+static int check_not_layout(const char *rootfs, const char *path, struct pr_error *err)
+{
+        _cleanup_free_ char *oci = pr_asprintf("%s/oci-layout", rootfs);
+        _cleanup_free_ char *manifest = pr_asprintf("%s/manifest.json", rootfs);
+        _cleanup_free_ char *repos = pr_asprintf("%s/repositories", rootfs);
+
+        if (access(oci, F_OK) == 0 || (access(manifest, F_OK) == 0 && access(repos, F_OK) == 0))
+                return pr_err_msg(err, ENOTSUP,
+                                  "'%s' is an OCI image layout or a 'docker save' archive; "
+                                  "import takes a root filesystem (try 'docker export')",
+                                  path);
+        return 0;
+}
+
 /* Fills <tmp>/rootfs and <tmp>/image.json; nothing outside tmp changes. */
 static int import_fill(const char *tmp, const char *id, const char *path,
                        const struct image_config *config, struct pr_error *err)
@@ -554,6 +572,8 @@ static int import_fill(const char *tmp, const char *id, const char *path,
                 r = extract_tar(src.tarball, rootfs, err);
         } else
                 r = pr_copy_tree(src.rootfs, rootfs, err);
+        if (r >= 0)
+                r = check_not_layout(rootfs, path, err);
         if (r < 0)
                 return r;
         fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

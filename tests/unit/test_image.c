@@ -887,3 +887,24 @@ Test(image, config_merge_replaces_and_adds_env_by_name)
         image_config_done(&base);
         image_config_done(&over);
 }
+
+Test(image, layered_formats_are_refused_by_name)
+{
+        static const struct tar_entry save[] = {
+            {"manifest.json", AE_IFREG, "[]\n", 0644},
+            {"repositories", AE_IFREG, "{}\n", 0644},
+            {"abc/layer.tar", AE_IFREG, "x", 0644},
+        };
+        _cleanup_free_ char *tarball = path_in(tmp, "saved.tar");
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        struct pr_error err = {};
+
+        write_tar(tarball, false, save, PR_ELEMENTSOF(save));
+        before = store_snapshot();
+        cr_assert_eq(image_import(root, "saved", tarball, NULL, &err), -ENOTSUP);
+        cr_assert(strstr(err.msg, "'docker save' archive"), "%s", err.msg);
+        write_file(src, "oci-layout", "{\"imageLayoutVersion\": \"1.0.0\"}", 0644);
+        cr_assert_eq(image_import(root, "layout", src, NULL, &err), -ENOTSUP);
+        after = store_snapshot();
+        cr_assert_str_eq(before, after);
+}
