@@ -208,6 +208,11 @@ static _Noreturn void child_main(struct child_ctx *x)
         ssize_t n;
         int r;
 
+        /* Until execve this process is a copy of podrun, visible to the
+         * pod's other processes with shareProcessNamespace: not dumpable, so
+         * its /proc/<pid>/exe, root and fds need CAP_SYS_PTRACE
+         * (CVE-2019-5736). execve resets the flag for the container's binary. */
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         /* Signals stay blocked (the parent blocked them around clone) until
          * execve; the supervisor's handlers must never run in this process. */
         for (int sig = 1; sig < _NSIG; sig++)

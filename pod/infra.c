@@ -383,6 +383,8 @@ static const char *pause_exit_reason(int code)
                 return "blocking signals failed";
         case PAUSE_EXIT_READY:
                 return "writing its ready byte failed";
+        case PAUSE_EXIT_DUMPABLE:
+                return "clearing its dumpable flag failed";
         default:
                 return "unexpected exit";
         }

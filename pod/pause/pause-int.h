@@ -11,4 +11,5 @@ enum {
         PAUSE_EXIT_SIGMASK = 6,
         PAUSE_EXIT_SIGWAIT = 7,
         PAUSE_EXIT_READY = 8,
+        PAUSE_EXIT_DUMPABLE = 9,
 };

@@ -81,6 +81,12 @@ int main(int argc, char **argv)
         sigfillset(&set);
         if (sigprocmask(SIG_SETMASK, &set, NULL) < 0)
                 _exit(PAUSE_EXIT_SIGMASK);
+        /* With shareProcessNamespace the containers see us as PID 1, and
+         * /proc/1/root and /proc/1/exe lead to the host's root and to this
+         * binary. ptrace access already needs a superset of our capabilities;
+         * not dumpable, it needs CAP_SYS_PTRACE whatever the caller holds. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                _exit(PAUSE_EXIT_DUMPABLE);
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 _exit(PAUSE_EXIT_SUBREAPER);
         if (sethostname(argv[1], strlen(argv[1])) < 0)

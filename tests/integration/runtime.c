@@ -522,6 +522,30 @@ Test(runtime, shared_pid_namespace)
                         lines += *c == '\n';
                 cr_expect_eq(lines, 3, "pause, sleeper and ps expected: %s", out);
         }
+        /* pause's /proc/1/root is the host's root: a container with the
+         * default capabilities must not follow it. */
+        {
+                struct spec_container spec = {};
+                struct sec_profile *prof = NULL;
+                struct ctr_spawn_opts opts = {};
+                struct pr_error err = {};
+                struct tctr *peek = pod_add(&p, "peek", "/probe|ls|/proc/1/root");
+                _cleanup_free_ char *seen = NULL;
+
+                peek->c.spec = &spec;
+                cr_assert_eq(sec_profile_build(&p.plan, &peek->c, &prof, &err), 0, "%s", err.msg);
+                opts.security = prof;
+                cr_assert_eq(ctr_spawn(&p.plan, &peek->c, &p.infra, &opts, &peek->proc, &err), 0,
+                             "%s", err.msg);
+                peek->started = true;
+                track(peek->proc.pidfd);
+                cr_assert_eq(start_result(peek, &err), 0, "%s", err.msg);
+                seen = read_output(peek->proc.stdout_fd, NULL);
+                (void)wait_exit(peek);
+                cr_expect_str_eq(seen, "EACCES\n");
+                sec_profile_free(prof);
+                peek->c.spec = NULL;
+        }
         pod_down(&p);
 }
 
