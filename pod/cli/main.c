@@ -27,7 +27,7 @@ static const struct cmd commands[] = {
         { "ps", cmd_not_implemented, "[-a] [--json]", "list pods and their containers" },
         { "logs", cmd_logs, "[-f] [--tail N] [--since D] [--timestamps] [-p] [POD/]CONTAINER",
           "print a container's log" },
-        { "exec", cmd_not_implemented, "[-i] [-t] [POD/]CONTAINER -- CMD [ARG...]",
+        { "exec", cmd_exec, "[-i] [-t] [POD/]CONTAINER -- CMD [ARG...]",
           "run a command inside a container" },
         { "inspect", cmd_not_implemented, "POD", "print a pod's status as JSON" },
         { "validate", cmd_validate, "[--quiet] FILE...", "check manifests, describe their pods" },
