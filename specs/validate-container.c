@@ -13,6 +13,18 @@
 
 static void check_ports(struct val_ctx *c, const char *base, const struct spec_container *ctr)
 {
+        _cleanup_free_ const char **valid = pr_calloc(ctr->n_ports + 1, sizeof(char *));
+        _cleanup_free_ bool *dup = NULL;
+
+        /* Only valid names count towards duplicates, as in the API server. */
+        for (size_t i = 0; i < ctr->n_ports; i++) {
+                const char *name = ctr->ports[i].name;
+                _cleanup_free_ char *np = val_path("%s.ports[%zu].name", base, i);
+
+                if (name && *name && val_port_name(c, np, name))
+                        valid[i] = name;
+        }
+        dup = val_duplicates(valid, ctr->n_ports);
         for (size_t i = 0; i < ctr->n_ports; i++) {
                 const struct spec_port *port = &ctr->ports[i];
                 _cleanup_free_ char *ip = val_path("%s.ports[%zu]", base, i);
@@ -21,12 +33,8 @@ static void check_ports(struct val_ctx *c, const char *base, const struct spec_c
                 _cleanup_free_ char *hp = val_path("%s.hostPort", ip);
                 _cleanup_free_ char *hip = val_path("%s.hostIP", ip);
 
-                if (port->name && *port->name && val_port_name(c, np, port->name))
-                        for (size_t j = 0; j < i; j++)
-                                if (pr_streq(ctr->ports[j].name, port->name)) {
-                                        val_duplicate(c, np, port->name);
-                                        break;
-                                }
+                if (dup[i])
+                        val_duplicate(c, np, port->name);
                 if (port->container_port == 0)
                         val_required(c, cp, NULL);
                 else if (port->container_port < 1 || port->container_port > 65535)
@@ -41,29 +49,35 @@ static void check_ports(struct val_ctx *c, const char *base, const struct spec_c
 }
 
 /* AccumulateUniqueHostPorts: "hostIP/protocol/port" once per group of
- * containers that run at the same time. */
+ * containers that run at the same time (ctrs[first, first + n)). */
 static void check_host_ports(struct val_ctx *c, const char *list, size_t first, size_t n,
-                             const struct spec_container *ctrs, char ***seen)
+                             const struct spec_container *ctrs)
 {
+        _cleanup_strv_free_ char **keys = NULL;
+        _cleanup_free_ bool *dup = NULL;
+        size_t k = 0;
+
+        /* One key per port, "" for ports without a host port. */
         for (size_t ci = first; ci < first + n; ci++)
                 for (size_t pi = 0; pi < ctrs[ci].n_ports; pi++) {
                         const struct spec_port *port = &ctrs[ci].ports[pi];
                         const char *proto = spec_protocol_to_string(port->protocol);
-                        _cleanup_free_ char *key = NULL, *p = NULL;
-                        bool dup = false;
 
-                        if (port->host_port == 0)
+                        pr_strv_push_take(
+                            &keys, port->host_port == 0
+                                       ? pr_strdup("")
+                                       : pr_asprintf("%s/%s/%d", port->host_ip ? port->host_ip : "",
+                                                     proto ? proto : "", port->host_port));
+                }
+        dup = val_duplicates((const char *const *)keys, pr_strv_len(keys));
+        for (size_t ci = first; ci < first + n; ci++)
+                for (size_t pi = 0; pi < ctrs[ci].n_ports; pi++, k++) {
+                        _cleanup_free_ char *p = NULL;
+
+                        if (!dup[k])
                                 continue;
-                        key = pr_asprintf("%s/%s/%d", port->host_ip ? port->host_ip : "",
-                                          proto ? proto : "", port->host_port);
-                        for (size_t k = 0; *seen && (*seen)[k]; k++)
-                                dup = dup || strcmp((*seen)[k], key) == 0;
-                        if (!dup) {
-                                pr_strv_push(seen, key);
-                                continue;
-                        }
                         p = val_path("%s[%zu].ports[%zu].hostPort", list, ci, pi);
-                        val_duplicate(c, p, key);
+                        val_duplicate(c, p, keys[k]);
                 }
 }
 
@@ -187,6 +201,12 @@ static void check_env(struct val_ctx *c, const char *base, const struct spec_con
 
 static void check_mounts(struct val_ctx *c, const char *base, const struct spec_container *ctr)
 {
+        _cleanup_free_ const char **paths = pr_calloc(ctr->n_volume_mounts + 1, sizeof(char *));
+        _cleanup_free_ bool *dup = NULL;
+
+        for (size_t i = 0; i < ctr->n_volume_mounts; i++)
+                paths[i] = ctr->volume_mounts[i].mount_path;
+        dup = val_duplicates(paths, ctr->n_volume_mounts);
         for (size_t i = 0; i < ctr->n_volume_mounts; i++) {
                 const struct spec_volume_mount *m = &ctr->volume_mounts[i];
                 _cleanup_free_ char *ip = val_path("%s.volumeMounts[%zu]", base, i);
@@ -198,17 +218,14 @@ static void check_mounts(struct val_ctx *c, const char *base, const struct spec_
 
                 if (!m->name || !*m->name)
                         val_required(c, np, NULL);
-                if (!val_find_volume(c, m->name))
+                if (!val_volume_exists(c, m->name))
                         val_not_found(c, np, m->name ? m->name : "");
                 if (!m->mount_path || !*m->mount_path)
                         val_required(c, mp, NULL);
                 else if (m->mount_path[0] != '/')
                         val_invalid(c, mp, m->mount_path, "must be an absolute path");
-                for (size_t j = 0; j < i && m->mount_path; j++)
-                        if (pr_streq(ctr->volume_mounts[j].mount_path, m->mount_path)) {
-                                val_invalid(c, mp, m->mount_path, "must be unique");
-                                break;
-                        }
+                if (dup[i])
+                        val_invalid(c, mp, m->mount_path, "must be unique");
                 if (m->sub_path && *m->sub_path)
                         val_local_descending_path(c, sp, m->sub_path);
                 if (m->sub_path_expr && *m->sub_path_expr) {
@@ -293,12 +310,16 @@ static void check_common(struct val_ctx *c, const char *base, const struct spec_
 static void check_app_containers(struct val_ctx *c)
 {
         const struct spec_pod *pod = c->pod;
-        _cleanup_strv_free_ char **host_ports = NULL;
+        _cleanup_free_ const char **names = pr_calloc(pod->n_containers + 1, sizeof(char *));
+        _cleanup_free_ bool *dup = NULL;
 
         if (pod->n_containers == 0) {
                 val_required(c, "spec.containers", NULL);
                 return;
         }
+        for (size_t i = 0; i < pod->n_containers; i++)
+                names[i] = pod->containers[i].name;
+        dup = val_duplicates(names, pod->n_containers);
         for (size_t i = 0; i < pod->n_containers; i++) {
                 const struct spec_container *ctr = &pod->containers[i];
                 _cleanup_free_ char *base = val_path("spec.containers[%zu]", i);
@@ -306,41 +327,35 @@ static void check_app_containers(struct val_ctx *c)
                 _cleanup_free_ char *rp = val_path("%s.restartPolicy", base);
 
                 check_common(c, base, ctr);
-                for (size_t j = 0; j < i && ctr->name; j++)
-                        if (pr_streq(pod->containers[j].name, ctr->name)) {
-                                val_duplicate(c, np, ctr->name);
-                                break;
-                        }
+                if (dup[i])
+                        val_duplicate(c, np, ctr->name);
                 val_container_handlers(c, base, ctr, true);
                 if (ctr->has_restart_policy)
                         val_forbidden(c, rp, "may not be set for non-init containers");
         }
         /* App containers run together, so their host ports must all differ. */
-        check_host_ports(c, "spec.containers", 0, pod->n_containers, pod->containers, &host_ports);
-}
-
-static bool name_taken(const struct spec_pod *pod, size_t init_index, const char *name)
-{
-        for (size_t j = 0; j < pod->n_containers; j++)
-                if (pr_streq(pod->containers[j].name, name))
-                        return true;
-        for (size_t j = 0; j < init_index; j++)
-                if (pr_streq(pod->init_containers[j].name, name))
-                        return true;
-        return false;
+        check_host_ports(c, "spec.containers", 0, pod->n_containers, pod->containers);
 }
 
 static void check_init_containers(struct val_ctx *c)
 {
         static const char *const always[] = {"Always", NULL};
         const struct spec_pod *pod = c->pod;
+        size_t n_app = pod->n_containers, n = n_app + pod->n_init_containers;
+        _cleanup_free_ const char **names = pr_calloc(n + 1, sizeof(char *));
+        _cleanup_free_ bool *dup = NULL;
 
+        /* App containers first: an init container is the duplicate of one. */
+        for (size_t i = 0; i < n_app; i++)
+                names[i] = pod->containers[i].name;
+        for (size_t i = 0; i < pod->n_init_containers; i++)
+                names[n_app + i] = pod->init_containers[i].name;
+        dup = val_duplicates(names, n);
         for (size_t i = 0; i < pod->n_init_containers; i++) {
                 const struct spec_container *ctr = &pod->init_containers[i];
                 _cleanup_free_ char *base = val_path("spec.initContainers[%zu]", i);
                 _cleanup_free_ char *np = val_path("%s.name", base);
                 _cleanup_free_ char *rp = val_path("%s.restartPolicy", base);
-                _cleanup_strv_free_ char **host_ports = NULL;
                 bool sidecar =
                     ctr->has_restart_policy && ctr->restart_policy == SPEC_RESTART_ALWAYS;
 
@@ -350,10 +365,10 @@ static void check_init_containers(struct val_ctx *c)
 
                         val_unsupported(c, rp, v ? v : "", always);
                 }
-                if (ctr->name && *ctr->name && name_taken(pod, i, ctr->name))
+                if (dup[n_app + i])
                         val_duplicate(c, np, ctr->name);
                 /* Init containers run one at a time: each is checked alone. */
-                check_host_ports(c, "spec.initContainers", i, 1, pod->init_containers, &host_ports);
+                check_host_ports(c, "spec.initContainers", i, 1, pod->init_containers);
                 val_container_handlers(c, base, ctr, sidecar);
         }
 }

@@ -14,8 +14,9 @@ struct val_ctx {
         int errors;
         /* Set while checking a map entry, whose position the entry holds. */
         const struct spec_pos *pos_override;
-        /* Per volume: valid, so volumeMounts may name it. */
-        bool *volume_ok;
+        /* The names of the valid volumes, sorted: what volumeMounts may name. */
+        const char **volume_names;
+        size_t n_volume_names;
 };
 
 /* One diagnostic at the position of path (or its nearest written parent). */
@@ -70,10 +71,14 @@ void val_local_descending_path(struct val_ctx *c, const char *path, const char *
 void val_local_backsteps(struct val_ctx *c, const char *path, const char *value);
 /* IsQualifiedName ("example.com/name"), each message as Invalid. */
 void val_qualified_name(struct val_ctx *c, const char *path, const char *value);
+/* For each of n names, whether an earlier one is the same (NULL and ""
+ * never are), in O(n log n): a pod may hold tens of thousands of entries.
+ * Caller frees. */
+bool *val_duplicates(const char *const *names, size_t n);
 /* The sign of a quantity, exactly: -1, 0 or 1. */
 int val_quantity_sign(const struct spec_quantity *q);
-/* A valid volume by name, or NULL (validate-volume.c). */
-const struct spec_volume *val_find_volume(struct val_ctx *c, const char *name);
+/* Whether a valid volume has this name (validate-volume.c). */
+bool val_volume_exists(const struct val_ctx *c, const char *name);
 /* Field and resource selectors shared by env vars and downwardAPI volumes. */
 void val_field_selector(struct val_ctx *c, const char *base, const char *api_version,
                         const char *field_path, const char *const *expressions);

@@ -189,14 +189,14 @@ static void check_sysctl(struct val_ctx *c, size_t i, const struct spec_kv *kv, 
 static void check_sysctls(struct val_ctx *c)
 {
         const struct spec_map *m = &c->pod->security_context.sysctls;
+        _cleanup_free_ const char **names = pr_calloc(m->n + 1, sizeof(char *));
+        _cleanup_free_ bool *dup = NULL;
 
-        for (size_t i = 0; i < m->n; i++) {
-                bool duplicate = false;
-
-                for (size_t j = 0; j < i && m->items[i].key; j++)
-                        duplicate = duplicate || pr_streq(m->items[j].key, m->items[i].key);
-                check_sysctl(c, i, &m->items[i], duplicate);
-        }
+        for (size_t i = 0; i < m->n; i++)
+                names[i] = m->items[i].key;
+        dup = val_duplicates(names, m->n);
+        for (size_t i = 0; i < m->n; i++)
+                check_sysctl(c, i, &m->items[i], dup[i]);
 }
 
 void val_pod_security(struct val_ctx *c)

@@ -324,12 +324,23 @@ static bool check_source(struct val_ctx *c, const char *base, const struct spec_
         return c->errors == before;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* ValidateVolumes: a volume with any error is left out of the set that
  * volumeMounts may name, so its mounts are also reported Not found. */
 void val_volumes(struct val_ctx *c)
 {
         const struct spec_pod *pod = c->pod;
+        _cleanup_free_ const char **names = pr_calloc(pod->n_volumes + 1, sizeof(char *));
+        _cleanup_free_ bool *dup = NULL;
 
+        for (size_t i = 0; i < pod->n_volumes; i++)
+                names[i] = pod->volumes[i].name;
+        dup = val_duplicates(names, pod->n_volumes);
+        c->volume_names = pr_calloc(pod->n_volumes + 1, sizeof(char *));
         for (size_t i = 0; i < pod->n_volumes; i++) {
                 const struct spec_volume *v = &pod->volumes[i];
                 _cleanup_free_ char *base = val_path("spec.volumes[%zu]", i);
@@ -341,20 +352,19 @@ void val_volumes(struct val_ctx *c)
                         ok = false;
                 } else
                         ok = val_dns1123_label(c, np, v->name) && ok;
-                for (size_t j = 0; j < i && v->name; j++)
-                        if (pr_streq(pod->volumes[j].name, v->name)) {
-                                val_duplicate(c, np, v->name);
-                                ok = false;
-                                break;
-                        }
-                c->volume_ok[i] = ok;
+                if (dup[i]) {
+                        val_duplicate(c, np, v->name);
+                        ok = false;
+                }
+                if (ok)
+                        c->volume_names[c->n_volume_names++] = v->name;
         }
+        qsort(c->volume_names, c->n_volume_names, sizeof(char *), compare_names);
 }
 
-const struct spec_volume *val_find_volume(struct val_ctx *c, const char *name)
+bool val_volume_exists(const struct val_ctx *c, const char *name)
 {
-        for (size_t i = 0; name && i < c->pod->n_volumes; i++)
-                if (c->volume_ok[i] && pr_streq(c->pod->volumes[i].name, name))
-                        return &c->pod->volumes[i];
-        return NULL;
+        return name && c->volume_names &&
+               bsearch(&name, c->volume_names, c->n_volume_names, sizeof(char *), compare_names) !=
+                   NULL;
 }

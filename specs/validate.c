@@ -150,6 +150,38 @@ void val_pod_spec(struct val_ctx *c)
         val_host_aliases(c);
 }
 
+struct name_ref {
+        const char *name;
+        size_t index;
+};
+
+static int compare_name_ref(const void *pa, const void *pb)
+{
+        const struct name_ref *a = pa, *b = pb;
+        int r = strcmp(a->name, b->name);
+
+        if (r != 0)
+                return r;
+        return (a->index > b->index) - (a->index < b->index);
+}
+
+bool *val_duplicates(const char *const *names, size_t n)
+{
+        _cleanup_free_ struct name_ref *refs = pr_calloc(n + 1, sizeof(*refs));
+        bool *dup = pr_calloc(n + 1, sizeof(bool));
+        size_t m = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (names[i] && *names[i])
+                        refs[m++] = (struct name_ref){names[i], i};
+        /* Sorted by name, then by position: each run's first is the original. */
+        qsort(refs, m, sizeof(*refs), compare_name_ref);
+        for (size_t k = 1; k < m; k++)
+                if (strcmp(refs[k - 1].name, refs[k].name) == 0)
+                        dup[refs[k].index] = true;
+        return dup;
+}
+
 int val_quantity_sign(const struct spec_quantity *q)
 {
         static const struct spec_quantity zero = {.set = true, .text = (char *)"0"};
@@ -159,10 +191,10 @@ int val_quantity_sign(const struct spec_quantity *q)
 
 int spec_validate(const struct spec_pod *pod, struct spec_diags *diags)
 {
-        _cleanup_free_ bool *volume_ok = pr_calloc(pod->n_volumes + 1, sizeof(bool));
-        struct val_ctx c = {.pod = pod, .diags = diags, .volume_ok = volume_ok};
+        struct val_ctx c = {.pod = pod, .diags = diags};
 
         val_object_meta(&c);
         val_pod_spec(&c);
+        free(c.volume_names); /* the names themselves are the pod's */
         return c.errors;
 }
