@@ -734,9 +734,12 @@ static void kill_round(const struct cg *cg)
         struct pr_error e = {};
 
         if (unified && has_file(unified, "cgroup.kill") &&
-            write_file(unified, "cgroup.kill", "1", &e) >= 0)
-                return;
-        if (cg->mode == CG_MODE_V2 && unified && has_file(unified, "cgroup.freeze")) {
+            write_file(unified, "cgroup.kill", "1", &e) >= 0) {
+                /* Hybrid: the unified mount only tracks; go on with the v1
+                 * hierarchies in case a task is missing from it. */
+                if (cg->mode == CG_MODE_V2)
+                        return;
+        } else if (cg->mode == CG_MODE_V2 && unified && has_file(unified, "cgroup.freeze")) {
                 (void)write_file(unified, "cgroup.freeze", "1", &e);
                 (void)walk_procs(unified, true, 0);
                 (void)write_file(unified, "cgroup.freeze", "0", &e);
