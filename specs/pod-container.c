@@ -621,7 +621,8 @@ static const struct field container_fields[] = {
         { "workingDir", f_string, C(working_dir), NULL },
 };
 /* clang-format on */
-const struct object_desc spec_container_desc = OBJECT_DESC(container_fields);
+const struct object_desc spec_container_desc =
+    OBJECT_DESC_AT(container_fields, "spec.containers[*]");
 
 /* pkg/apis/core/v1/defaults.go: ":latest" or no tag pulls Always, anything
  * else (a tag, or a digest alone) IfNotPresent. */

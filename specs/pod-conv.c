@@ -193,6 +193,29 @@ static const char *suggest(const struct object_desc *d, const char *name)
         return found;
 }
 
+/* An unknown field: a near miss in this object, or else the object it
+ * belongs to when that is another well-known one (a mis-indented line). */
+static void unknown_field(struct conv *c, const struct spec_node *key,
+                          const struct object_desc *desc)
+{
+        const char *s = suggest(desc, key->value);
+
+        if (s) {
+                conv_error(c, key->pos, "unknown field, did you mean \"%s\"?", s);
+                return;
+        }
+        for (size_t i = 0; spec_landmarks[i]; i++)
+                if (spec_landmarks[i] != desc && lookup(spec_landmarks[i], key->value) &&
+                    spec_key_is_plain(key->value, key->len)) {
+                        conv_error(c, key->pos,
+                                   "unknown field; \"%s\" is a field of %s, check the "
+                                   "indentation",
+                                   key->value, spec_landmarks[i]->where);
+                        return;
+                }
+        conv_error(c, key->pos, "unknown field");
+}
+
 static void record_pos(struct conv *c, struct spec_pos pos)
 {
         struct spec_field_pos *fp;
@@ -218,11 +241,7 @@ bool conv_object(struct conv *c, const struct spec_node *n, void *obj,
                 size_t saved = conv_push_key(c, key->value);
 
                 if (!f) {
-                        const char *s = suggest(desc, key->value);
-                        if (s)
-                                conv_error(c, key->pos, "unknown field, did you mean \"%s\"?", s);
-                        else
-                                conv_error(c, key->pos, "unknown field");
+                        unknown_field(c, key, desc);
                 } else {
                         /* A scalar error points at the value, anything else
                          * at the key that names it. */
@@ -327,7 +346,8 @@ void f_opt_bool(struct conv *c, const struct spec_node *n, void *dst, const stru
 static void strv_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
 {
         char ***v = arg;
-        char *s = conv_strdup(c, item);
+        /* JSON null in a []string decodes to "", as the API server reads it. */
+        char *s = is_null(item) ? pr_strdup("") : conv_strdup(c, item);
 
         (void)i;
         if (s)

@@ -40,12 +40,23 @@ struct field {
 struct object_desc {
         const struct field *fields;
         size_t n;
+        /* Where the object sits, for "belongs in" hints; NULL if not a
+         * landmark (see spec_landmarks). */
+        const char *where;
 };
 
 #define OBJECT_DESC(table)                                                                         \
         {                                                                                          \
-                (table), sizeof(table) / sizeof((table)[0])                                        \
+                (table), sizeof(table) / sizeof((table)[0]), NULL                                  \
         }
+#define OBJECT_DESC_AT(table, where)                                                               \
+        {                                                                                          \
+                (table), sizeof(table) / sizeof((table)[0]), (where)                               \
+        }
+
+/* The objects a misplaced field most often belongs to (pod.c): an unknown
+ * field that is one of theirs gets a hint about indentation. */
+extern const struct object_desc *const spec_landmarks[];
 
 void conv_error(struct conv *c, struct spec_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

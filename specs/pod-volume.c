@@ -387,7 +387,7 @@ static const struct field volume_fields[] = {
         { "vsphereVolume", f_remote_volume, 0, NULL },
 };
 /* clang-format on */
-const struct object_desc spec_volume_desc = OBJECT_DESC(volume_fields);
+const struct object_desc spec_volume_desc = OBJECT_DESC_AT(volume_fields, "spec.volumes[*]");
 
 static void downward_defaults(struct spec_downward_item *items, size_t n)
 {

@@ -36,7 +36,7 @@ static const struct field metadata_fields[] = {
         { "uid", f_ignored, 0, SERVER_SET },
 };
 /* clang-format on */
-static const struct object_desc metadata_desc = OBJECT_DESC(metadata_fields);
+static const struct object_desc metadata_desc = OBJECT_DESC_AT(metadata_fields, "metadata");
 
 static void supplemental_group(struct conv *c, const struct spec_node *item, void *arg, size_t i)
 {
@@ -218,7 +218,7 @@ static const struct field pod_spec_fields[] = {
         { "volumes", f_volumes, 0, NULL },
 };
 /* clang-format on */
-static const struct object_desc pod_spec_desc = OBJECT_DESC(pod_spec_fields);
+static const struct object_desc pod_spec_desc = OBJECT_DESC_AT(pod_spec_fields, "spec");
 
 /* clang-format off */
 static const struct field pod_fields[] = {
@@ -229,7 +229,11 @@ static const struct field pod_fields[] = {
         { "status", f_ignored, 0, "podrun reports the status itself" },
 };
 /* clang-format on */
-static const struct object_desc pod_desc = OBJECT_DESC(pod_fields);
+static const struct object_desc pod_desc = OBJECT_DESC_AT(pod_fields, "the top level");
+
+const struct object_desc *const spec_landmarks[] = {
+    &pod_desc, &metadata_desc, &pod_spec_desc, &spec_container_desc, &spec_volume_desc, NULL,
+};
 
 /* apiVersion and kind decide the schema: anything but v1 Pod is refused
  * before its fields could drown the real problem in unknown-field errors. */
@@ -437,6 +441,8 @@ int spec_load_buffer(const char *name, const char *buf, size_t len, struct spec_
 
         if (!diags)
                 diags = &local;
+        if (!buf)
+                buf = ""; /* libyaml asserts on a NULL input even when empty */
         first = diags->n;
         errors_before = diags->n_errors;
         syntax_errors = spec_yaml_parse(name, buf, len, &s, diags);

@@ -612,11 +612,12 @@ Test(specs_parse, unknown_fields_suggest_the_closest_name)
                           "    comand: [sh]\n"
                           "    ImagePullPolicy: Always\n"
                           "    colour: blue\n"
+                          "    hostNetwork: true\n"
                           "    livenessProbe:\n"
                           "      exec: {command: [x]}\n"
                           "      periodSecond: 3\n");
         cr_assert_eq(l.r, -EINVAL);
-        cr_assert_str_eq(l.err.msg, "manifest 'p.yaml': 5 errors");
+        cr_assert_str_eq(l.err.msg, "manifest 'p.yaml': 6 errors");
         cr_assert_str_eq(
             l.text,
             "p.yaml:6:3: error: spec.contianers: unknown field, did you mean \"containers\"?\n"
@@ -625,7 +626,9 @@ Test(specs_parse, unknown_fields_suggest_the_closest_name)
             "p.yaml:12:5: error: spec.containers[0].ImagePullPolicy: unknown field, did you "
             "mean \"imagePullPolicy\"?\n"
             "p.yaml:13:5: error: spec.containers[0].colour: unknown field\n"
-            "p.yaml:16:7: error: spec.containers[0].livenessProbe.periodSecond: unknown "
+            "p.yaml:14:5: error: spec.containers[0].hostNetwork: unknown field; "
+            "\"hostNetwork\" is a field of spec, check the indentation\n"
+            "p.yaml:17:7: error: spec.containers[0].livenessProbe.periodSecond: unknown "
             "field, did you mean \"periodSeconds\"?\n");
         loaded_done(&l);
 }
