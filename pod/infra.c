@@ -96,6 +96,35 @@ static char *dir_of(const char *path)
         return slash && slash != path ? pr_strndup(path, (size_t)(slash - path)) : pr_strdup("/");
 }
 
+/* Temporary file and rename, so a reader sees the old or the new text, but
+ * no fsync: these files live in the run dir, which a reboot discards anyway,
+ * and three fsyncs would double the time a pod takes to start. */
+static int replace_file(const char *path, const char *text, struct pr_error *err)
+{
+        _cleanup_free_ char *tmp = pr_asprintf("%s.tmp.%d", path, (int)getpid());
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(text);
+        ssize_t n;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return pr_err(err, errno, "create '%s'", tmp);
+        n = write(fd, text, len);
+        if (n != (ssize_t)len) {
+                int e = n < 0 ? errno : EIO;
+
+                (void)unlink(tmp);
+                return pr_err(err, e, "write '%s'", tmp);
+        }
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+
+                (void)unlink(tmp);
+                return pr_err(err, e, "rename '%s' to '%s'", tmp, path);
+        }
+        return 0;
+}
+
 /* kubelet's managedHostsFileContent() and hostsEntriesFromHostAliases(),
  * byte for byte. */
 int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_error *err)
@@ -139,7 +168,7 @@ int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_err
         }
         r = pr_mkdir_p(dir, 0755, err);
         if (r >= 0)
-                r = pr_write_file_atomic(plan->hosts_path, buf, strlen(buf), 0644, err);
+                r = replace_file(plan->hosts_path, buf, err);
         return r < 0 ? pr_err_wrap(err, "pod '%s': hosts file", plan->name) : 0;
 }
 
@@ -269,7 +298,7 @@ static int write_resolv(const struct pod_plan *plan, struct pr_error *err)
                 buf = next;
         }
         append_line(&buf, "options", rv.options);
-        return pr_write_file_atomic(plan->resolv_path, buf, strlen(buf), 0644, err);
+        return replace_file(plan->resolv_path, buf, err);
 }
 
 static int write_etc_files(const struct pod_plan *plan, struct pr_error *err)
@@ -283,8 +312,7 @@ static int write_etc_files(const struct pod_plan *plan, struct pr_error *err)
                 return r;
         r = pr_mkdir_p(dir, 0755, err);
         if (r >= 0)
-                r = pr_write_file_atomic(plan->hostname_path, hostname, strlen(hostname), 0644,
-                                         err);
+                r = replace_file(plan->hostname_path, hostname, err);
         if (r >= 0)
                 r = write_resolv(plan, err);
         return r;

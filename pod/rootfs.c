@@ -278,6 +278,105 @@ static int mount_proc_sys(int rootfd, struct pr_error *err)
         return r;
 }
 
+/* One hierarchy of /proc/self/cgroup ("ID:controllers:path"), mounted at
+ * /sys/fs/cgroup/<dir>. Read-only: the container sees its limits, never
+ * sets them. A co-mounted "cpu,cpuacct" gets a link per controller, as
+ * systemd lays it out. */
+static int mount_hierarchy(int cgfd, const char *controllers, struct pr_error *err)
+{
+        char list[256], dir[128], path[160];
+        const char *opts[16];
+        _cleanup_close_ int target = -1;
+        char *save = NULL;
+        size_t n = 0;
+
+        if (strlen(controllers) >= sizeof(list))
+                return pr_err(err, ENAMETOOLONG, "cgroup hierarchy '%s'", controllers);
+        memcpy(list, controllers, strlen(controllers) + 1);
+        (void)snprintf(dir, sizeof(dir), "%s",
+                       pr_startswith(controllers, "name=") ? controllers + 5 : controllers);
+        (void)snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", dir);
+        for (char *w = strtok_r(list, ",", &save); w && n < PR_ELEMENTSOF(opts) - 1;
+             w = strtok_r(NULL, ",", &save))
+                opts[n++] = w;
+        opts[n] = NULL;
+        if (mkdirat(cgfd, dir, 0755) < 0 && errno != EEXIST)
+                return pr_err(err, errno, "mkdir '%s'", path);
+        for (size_t i = 0; n > 1 && i < n; i++)
+                if (!pr_startswith(opts[i], "name=") && symlinkat(dir, cgfd, opts[i]) < 0 &&
+                    errno != EEXIST)
+                        return pr_err(err, errno, "symlink '/sys/fs/cgroup/%s'", opts[i]);
+        target = openat(cgfd, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (target < 0)
+                return pr_err(err, errno, "open '%s'", path);
+        return mount_fs("cgroup", opts,
+                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                            MOUNT_ATTR_NOEXEC,
+                        target, path, NULL, err);
+}
+
+static int mount_cgroup2(int target, const char *path, struct pr_error *err)
+{
+        return mount_fs("cgroup2", NULL,
+                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                            MOUNT_ATTR_NOEXEC,
+                        target, path, NULL, err);
+}
+
+/* /sys/fs/cgroup as the container's cgroup namespace shows it: cgroup2 alone
+ * on a unified host; on a v1 or hybrid host a read-only tmpfs holding each v1
+ * hierarchy of ours (and cgroup2 as "unified"), as runc lays it out. */
+static int mount_cgroups(int rootfd, struct pr_error *err)
+{
+        _cleanup_close_ int target = -1, cgfd = -1, fd = -1;
+        static const char *const tmpfs_opts[] = {"mode=755", "size=64k", NULL};
+        char buf[4096], *save = NULL;
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+        bool v1 = false;
+        ssize_t n;
+        int r;
+
+        target = openat2_path(rootfd, "sys/fs/cgroup", RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        if (target < 0)
+                return 0; /* a kernel without cgroups: nothing to show */
+        fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return pr_err(err, errno, "open '/proc/self/cgroup'");
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return pr_err(err, errno, "read '/proc/self/cgroup'");
+        buf[n] = '\0';
+        v1 = strstr(buf, "0::") != buf || strchr(buf, '\n') != buf + n - 1;
+        if (!v1)
+                return mount_cgroup2(target, "/sys/fs/cgroup", err);
+        r = mount_fs("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                     target, "/sys/fs/cgroup", &cgfd, err);
+        for (char *line = strtok_r(buf, "\n", &save); r >= 0 && line;
+             line = strtok_r(NULL, "\n", &save)) {
+                char *controllers = strchr(line, ':'), *end;
+
+                if (!controllers || !(end = strchr(controllers + 1, ':')))
+                        continue;
+                *end = '\0';
+                controllers++;
+                if (*controllers) {
+                        r = mount_hierarchy(cgfd, controllers, err);
+                } else {
+                        _cleanup_close_ int u = -1;
+
+                        if (mkdirat(cgfd, "unified", 0755) < 0 && errno != EEXIST)
+                                return pr_err(err, errno, "mkdir '/sys/fs/cgroup/unified'");
+                        u = openat(cgfd, "unified", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (u < 0)
+                                return pr_err(err, errno, "open '/sys/fs/cgroup/unified'");
+                        r = mount_cgroup2(u, "/sys/fs/cgroup/unified", err);
+                }
+        }
+        if (r >= 0 && mount_setattr(cgfd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+                r = pr_err(err, errno, "make '/sys/fs/cgroup' read-only");
+        return r;
+}
+
 static const struct {
         const char *name;
         unsigned major, minor;
@@ -458,6 +557,8 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct pr_error *err)
         r = mount_overlay(c, &rootfd, err);
         if (r >= 0)
                 r = mount_proc_sys(rootfd, err);
+        if (r >= 0)
+                r = mount_cgroups(rootfd, err);
         if (r >= 0)
                 r = mount_dev(ctx->plan, rootfd, err);
         if (r >= 0)

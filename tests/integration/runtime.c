@@ -920,3 +920,27 @@ Test(runtime, infra_lifecycle_and_crash_recovery)
         }
         pod_down(&p);
 }
+
+Test(runtime, cgroup_namespace_view)
+{
+        struct tpod p;
+        struct tctr *t;
+        _cleanup_free_ char *out = NULL, *host = NULL;
+        struct pr_error err = {};
+
+        pod_init(&p, "cgv", false);
+        t = pod_add(&p, "c",
+                    "sh|-c|/probe cat /proc/self/cgroup; echo LS; /probe ls /sys/fs/cgroup;"
+                    " echo W $(/probe write /sys/fs/cgroup/memory/x 1)");
+        pod_start(&p);
+        out = run(&p, t, NULL);
+        cr_assert_eq(pr_read_file("/proc/self/cgroup", 65536, &host, NULL, &err), 0);
+        /* Every hierarchy of ours is the root of the container's view. */
+        cr_expect(!strstr(out, ":/process") && strstr(out, ":/\n"), "%s", out);
+        if (strstr(host, ":memory:"))
+                cr_expect(strstr(out, "LS\n") && strstr(out, "\nmemory\n"), "%s", out);
+        if (strstr(host, "\n0::/") || pr_startswith(host, "0::/"))
+                cr_expect(strstr(out, "\nunified\n") || !strstr(host, ":memory:"), "%s", out);
+        cr_expect(strstr(out, "W EROFS\n"), "%s", out);
+        pod_down(&p);
+}
