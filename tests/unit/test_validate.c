@@ -478,3 +478,39 @@ Test(validate, probe_rules)
             "value: 3: must be 1\n");
         spec_pod_done(&pod);
 }
+
+/* Duplicates were once found pairwise: this pod took half a minute. */
+Test(validate, many_containers_in_good_time, .timeout = 20)
+{
+        struct spec_pod pod;
+        _cleanup_free_ char *out = NULL;
+        int n;
+
+        init_pod(&pod);
+        /* Allocated at once: growing by one would be the slow part here. */
+        pod.containers = pr_realloc(pod.containers, 80001 * sizeof(*pod.containers));
+        for (int i = 1; i <= 80000; i++) {
+                struct spec_container *c = &pod.containers[i];
+                struct spec_volume_mount *m = pr_calloc(1, sizeof(*m));
+
+                *c = (struct spec_container){
+                    .name = pr_asprintf("c%d", (i - 1) % 79999),
+                    .image = pr_strdup("busybox"),
+                    .volume_mounts = m,
+                    .n_volume_mounts = 1,
+                };
+                m->name = pr_strdup("data");
+                m->mount_path = pr_strdup("/data");
+        }
+        pod.n_containers = 80001;
+        pod.volumes = pr_calloc(20000, sizeof(*pod.volumes));
+        pod.n_volumes = 20000;
+        for (int i = 0; i < 20000; i++)
+                pod.volumes[i].name = i == 19999 ? pr_strdup("data") : pr_asprintf("v%d", i);
+        out = validate_pod(&pod, &n);
+        /* Only the last container repeats a name; every mount finds its volume. */
+        cr_expect_eq(n, 1, "%s", out);
+        cr_expect_str_eq(out, "t.yaml:1:1: error: spec.containers[80000].name: Duplicate value: "
+                              "\"c0\"\n");
+        spec_pod_done(&pod);
+}
