@@ -460,7 +460,7 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
             .finished_usec = pr_now_real_usec(),
         };
         _cleanup_free_ char *msg = NULL;
-        uint64_t delay;
+        uint64_t delay, now;
 
         c->proc = (struct state_proc){};
         c->ready = false;
@@ -482,7 +482,12 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
                 instance_done(&c->last);
         c->last = term;
         c->has_last = true;
-        delay = backoff_on_exit(&ctr->backoff, &sup->bp, pr_now_mono_usec());
+        /* libuv's timers run on a cached clock and may fire a little before
+         * the back-off's own end: never let that look like an expired entry. */
+        now = pr_now_mono_usec();
+        if (ctr->backoff.active && now < ctr->backoff.last_update_usec)
+                now = ctr->backoff.last_update_usec;
+        delay = backoff_on_exit(&ctr->backoff, &sup->bp, now);
         if (delay == 0) {
                 set_waiting(c, "ContainerCreating", NULL);
                 c->restart_count++;
@@ -493,6 +498,7 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
         msg = backoff_message(delay, ctr->pc->name, sup->plan->name);
         set_waiting(c, "CrashLoopBackOff", msg);
         save(sup);
+        uv_update_time(&sup->loop);
         uv_timer_start(&ctr->restart_timer, on_restart_timer, (delay + 999) / 1000, 0);
 }
 

@@ -307,7 +307,9 @@ static int write_all(int fd, const char *buf, size_t len)
         return 0;
 }
 
-/* 2. (child) The handshake's answer: "ok" or "E<message>", then close. */
+/* 2. (child) The handshake's answer: "ok\n" or "E<message>\n", then close.
+ * The newline ends it: children between clone and exec may still hold a
+ * copy of the pipe, so EOF can come late. */
 static void on_ready(void *userdata, int r, const struct pr_error *err)
 {
         int *fd = userdata;
@@ -316,9 +318,9 @@ static void on_ready(void *userdata, int r, const struct pr_error *err)
         if (*fd < 0)
                 return;
         if (r >= 0)
-                (void)snprintf(msg, sizeof(msg), "ok");
+                (void)snprintf(msg, sizeof(msg), "ok\n");
         else
-                (void)snprintf(msg, sizeof(msg), "E%s",
+                (void)snprintf(msg, sizeof(msg), "E%s\n",
                                err && err->msg[0] ? err->msg : strerror(-r));
         (void)write_all(*fd, msg, strlen(msg));
         (void)close(*fd);
@@ -367,10 +369,11 @@ static int read_answer(int fd, const char *name, struct pr_error *err)
                 if (n <= 0)
                         break;
                 len += (size_t)n;
-                if (len == sizeof(msg) - 1)
+                if (len == sizeof(msg) - 1 || memchr(msg, '\n', len))
                         break;
         }
         msg[len] = '\0';
+        msg[strcspn(msg, "\n")] = '\0';
         if (pr_streq(msg, "ok"))
                 return 0;
         if (msg[0] == 'E')
