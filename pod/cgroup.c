@@ -43,9 +43,9 @@ enum cg_slot {
 };
 
 static const char *const slot_names[_CG_SLOT_MAX] = {
-        [CG_MEMORY] = "memory",   [CG_CPU] = "cpu",         [CG_CPUACCT] = "cpuacct",
-        [CG_PIDS] = "pids",       [CG_FREEZER] = "freezer", [CG_DEVICES] = "devices",
-        [CG_UNIFIED] = "unified",
+    [CG_MEMORY] = "memory",   [CG_CPU] = "cpu",         [CG_CPUACCT] = "cpuacct",
+    [CG_PIDS] = "pids",       [CG_FREEZER] = "freezer", [CG_DEVICES] = "devices",
+    [CG_UNIFIED] = "unified",
 };
 
 struct cg {
@@ -55,9 +55,9 @@ struct cg {
 };
 
 static const char *const mode_names[_CG_MODE_MAX] = {
-        [CG_MODE_AUTO] = "auto",
-        [CG_MODE_V1] = "v1",
-        [CG_MODE_V2] = "v2",
+    [CG_MODE_AUTO] = "auto",
+    [CG_MODE_V1] = "v1",
+    [CG_MODE_V2] = "v2",
 };
 
 const char *cg_mode_to_string(enum cg_mode m)
@@ -76,14 +76,14 @@ enum cg_mode cg_mode_from_string(const char *s)
 /* The devices a container's /dev holds (REFERENCE.md); mknod of anything
  * else, block devices above all, is refused by the kernel. */
 static const char *const allowed_devices[] = {
-        "c 1:3 rwm",   /* null */
-        "c 1:5 rwm",   /* zero */
-        "c 1:7 rwm",   /* full */
-        "c 1:8 rwm",   /* random */
-        "c 1:9 rwm",   /* urandom */
-        "c 5:0 rwm",   /* tty */
-        "c 5:2 rwm",   /* ptmx */
-        "c 136:* rwm", /* pts */
+    "c 1:3 rwm",   /* null */
+    "c 1:5 rwm",   /* zero */
+    "c 1:7 rwm",   /* full */
+    "c 1:8 rwm",   /* random */
+    "c 1:9 rwm",   /* urandom */
+    "c 5:0 rwm",   /* tty */
+    "c 5:2 rwm",   /* ptmx */
+    "c 136:* rwm", /* pts */
 };
 
 uint64_t cg_cpu_shares_from_milli(int64_t milli)
@@ -244,8 +244,8 @@ static int check_parent(const char *parent, struct pr_error *err)
 
         for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save))
                 if (!safe_component(t))
-                        return pr_err_usage(err, "cgroup parent '%s': '%s' is not allowed",
-                                            parent, t);
+                        return pr_err_usage(err, "cgroup parent '%s': '%s' is not allowed", parent,
+                                            t);
         return 0;
 }
 
@@ -324,8 +324,8 @@ static int pod_paths(const struct cg_options *opts, const char *pod_name, struct
                 unsigned long magic = i == CG_UNIFIED ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
 
                 if (!is_fs(mount, magic)) {
-                        pr_log_debug("cgroups: no '%s' hierarchy at '%s'; skipping",
-                                     slot_names[i], mount);
+                        pr_log_debug("cgroups: no '%s' hierarchy at '%s'; skipping", slot_names[i],
+                                     mount);
                         continue;
                 }
                 r = set_slot(cg, (enum cg_slot)i, opts, mount, pod_dir, err);
@@ -365,8 +365,8 @@ static int write_file(const char *dir, const char *file, const char *value, stru
 
 /* A limit whose file is missing is skipped, not an error: the controller is
  * not enabled, or this kernel predates the file. */
-static int write_limit(const struct cg *cg, enum cg_slot slot, const char *file,
-                       const char *value, struct pr_error *err)
+static int write_limit(const struct cg *cg, enum cg_slot slot, const char *file, const char *value,
+                       struct pr_error *err)
 {
         int r;
 
@@ -387,7 +387,7 @@ static int write_limit(const struct cg *cg, enum cg_slot slot, const char *file,
  * own so that a missing one does not stop the others. */
 static void enable_controllers(const char *dir)
 {
-        static const char *const ctrls[] = { "+cpu", "+memory", "+pids" };
+        static const char *const ctrls[] = {"+cpu", "+memory", "+pids"};
 
         for (size_t i = 0; i < PR_ELEMENTSOF(ctrls); i++) {
                 struct pr_error e = {};
@@ -404,7 +404,7 @@ static int mkdir_v2(const char *root, const char *dir, struct pr_error *err)
         _cleanup_free_ char *p = pr_strdup(dir);
         size_t start = strlen(root);
 
-        for (char *s = p + start; ; s++) {
+        for (char *s = p + start;; s++) {
                 if (*s != '/' && *s != '\0')
                         continue;
                 char saved = *s;
@@ -660,8 +660,7 @@ static int walk_procs(const char *dir, bool kill_them, int depth)
         while ((de = readdir(d))) {
                 _cleanup_free_ char *sub = NULL;
 
-                if (de->d_type != DT_DIR || pr_streq(de->d_name, ".") ||
-                    pr_streq(de->d_name, ".."))
+                if (de->d_type != DT_DIR || pr_streq(de->d_name, ".") || pr_streq(de->d_name, ".."))
                         continue;
                 sub = pr_asprintf("%s/%s", dir, de->d_name);
                 n += walk_procs(sub, kill_them, depth + 1);
@@ -672,7 +671,7 @@ static int walk_procs(const char *dir, bool kill_them, int depth)
 
 int cg_count_procs(const struct cg *cg, struct pr_error *err)
 {
-        static const enum cg_slot order[] = { CG_UNIFIED, CG_FREEZER, CG_PIDS, CG_MEMORY };
+        static const enum cg_slot order[] = {CG_UNIFIED, CG_FREEZER, CG_PIDS, CG_MEMORY};
 
         (void)err;
         for (size_t i = 0; i < PR_ELEMENTSOF(order); i++)
@@ -683,7 +682,7 @@ int cg_count_procs(const struct cg *cg, struct pr_error *err)
 
 static void sleep_msec(long ms)
 {
-        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
@@ -764,8 +763,7 @@ int cg_kill_all(const struct cg *cg, struct pr_error *err)
                 if (count_all(cg) == 0)
                         return 0;
                 if (pr_now_mono_usec() > deadline)
-                        return pr_err_msg(err, EBUSY, "%s: processes left after SIGKILL",
-                                          cg->name);
+                        return pr_err_msg(err, EBUSY, "%s: processes left after SIGKILL", cg->name);
                 kill_round(cg);
                 sleep_msec(10);
         }
@@ -786,8 +784,7 @@ static int rm_tree(const char *dir, int depth, struct pr_error *err)
         while (r >= 0 && (de = readdir(d))) {
                 _cleanup_free_ char *sub = NULL;
 
-                if (de->d_type != DT_DIR || pr_streq(de->d_name, ".") ||
-                    pr_streq(de->d_name, ".."))
+                if (de->d_type != DT_DIR || pr_streq(de->d_name, ".") || pr_streq(de->d_name, ".."))
                         continue;
                 sub = pr_asprintf("%s/%s", dir, de->d_name);
                 r = rm_tree(sub, depth + 1, err);

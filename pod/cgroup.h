@@ -51,7 +51,7 @@ struct cg_limits {
         int64_t cpu_quota_usec; /* per CG_CPU_PERIOD_USEC, from limits.cpu */
         uint64_t cpu_shares;    /* v1 cpu.shares; v2 cpu.weight is derived */
         int64_t pids_max;
-        bool restrict_devices;  /* v1 devices: deny all but the container's /dev */
+        bool restrict_devices; /* v1 devices: deny all but the container's /dev */
 };
 
 /* kubelet's conversions (pkg/kubelet/cm/helpers_linux.go). */

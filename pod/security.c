@@ -55,20 +55,21 @@ struct sec_profile {
 
 /* containerd's and CRI-O's default set (REFERENCE.md). */
 static const int default_caps[] = {
-        CAP_CHOWN,  CAP_DAC_OVERRIDE,     CAP_FSETID,     CAP_FOWNER,  CAP_MKNOD,
-        CAP_NET_RAW, CAP_SETGID,          CAP_SETUID,     CAP_SETFCAP, CAP_SETPCAP,
-        CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,   CAP_AUDIT_WRITE,
+    CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
+    CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
+    CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+    CAP_KILL,    CAP_AUDIT_WRITE,
 };
 
 const char *const sec_masked_paths[] = {
-        "/proc/acpi",        "/proc/asound",     "/proc/interrupts", "/proc/kcore",
-        "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-        "/proc/sched_debug", "/proc/scsi",       "/sys/firmware",   "/sys/devices/virtual/powercap",
+    "/proc/acpi",        "/proc/asound",        "/proc/interrupts", "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi",          "/sys/firmware",    "/sys/devices/virtual/powercap",
 };
 const size_t sec_n_masked_paths = PR_ELEMENTSOF(sec_masked_paths);
 
 const char *const sec_readonly_paths[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 const size_t sec_n_readonly_paths = PR_ELEMENTSOF(sec_readonly_paths);
 
@@ -79,70 +80,70 @@ const size_t sec_n_readonly_paths = PR_ELEMENTSOF(sec_readonly_paths);
  * entries do. Names this architecture lacks are skipped. */
 #define C(x) CAPBIT(CAP_##x)
 const struct sec_syscall_rule sec_seccomp_rules[] = {
-        { "kexec_load", C(SYS_BOOT), EPERM },
-        { "kexec_file_load", C(SYS_BOOT), EPERM },
-        { "reboot", C(SYS_BOOT), EPERM },
-        { "init_module", C(SYS_MODULE), EPERM },
-        { "finit_module", C(SYS_MODULE), EPERM },
-        { "delete_module", C(SYS_MODULE), EPERM },
-        { "open_by_handle_at", C(DAC_READ_SEARCH), EPERM },
-        { "keyctl", 0, EPERM },
-        { "add_key", 0, EPERM },
-        { "request_key", 0, EPERM },
-        { "bpf", C(SYS_ADMIN) | C(BPF), EPERM },
-        { "perf_event_open", C(SYS_ADMIN) | C(PERFMON), EPERM },
-        { "userfaultfd", C(SYS_PTRACE), EPERM },
-        { "io_uring_setup", 0, EPERM },
-        { "io_uring_enter", 0, EPERM },
-        { "io_uring_register", 0, EPERM },
-        { "swapon", C(SYS_ADMIN), EPERM },
-        { "swapoff", C(SYS_ADMIN), EPERM },
-        { "acct", C(SYS_PACCT), EPERM },
-        { "iopl", C(SYS_RAWIO), EPERM },
-        { "ioperm", C(SYS_RAWIO), EPERM },
-        { "settimeofday", C(SYS_TIME), EPERM },
-        { "clock_settime", C(SYS_TIME), EPERM },
-        { "stime", C(SYS_TIME), EPERM },
-        { "mount", C(SYS_ADMIN), EPERM },
-        { "umount", C(SYS_ADMIN), EPERM },
-        { "umount2", C(SYS_ADMIN), EPERM },
-        { "unshare", C(SYS_ADMIN), EPERM },
-        { "setns", C(SYS_ADMIN), EPERM },
-        { "sethostname", C(SYS_ADMIN), EPERM },
-        { "setdomainname", C(SYS_ADMIN), EPERM },
-        { "pivot_root", C(SYS_ADMIN), EPERM },
-        { "fsopen", C(SYS_ADMIN), EPERM },
-        { "fsconfig", C(SYS_ADMIN), EPERM },
-        { "fsmount", C(SYS_ADMIN), EPERM },
-        { "fspick", C(SYS_ADMIN), EPERM },
-        { "move_mount", C(SYS_ADMIN), EPERM },
-        { "open_tree", C(SYS_ADMIN), EPERM },
-        { "mount_setattr", C(SYS_ADMIN), EPERM },
-        { "quotactl", C(SYS_ADMIN), EPERM },
-        { "lookup_dcookie", C(SYS_ADMIN), EPERM },
-        { "fanotify_init", C(SYS_ADMIN), EPERM },
-        { "syslog", C(SYS_ADMIN) | C(SYSLOG), EPERM },
-        { "vhangup", C(SYS_TTY_CONFIG), EPERM },
-        { "process_vm_readv", C(SYS_PTRACE), EPERM },
-        { "process_vm_writev", C(SYS_PTRACE), EPERM },
-        { "nfsservctl", 0, EPERM },
-        { "uselib", 0, EPERM },
-        { "ustat", 0, EPERM },
-        { "sysfs", 0, EPERM },
-        { "_sysctl", 0, EPERM },
-        { "vm86", 0, EPERM },
-        { "vm86old", 0, EPERM },
-        /* clone3 passes its flags in memory, which seccomp cannot read:
-         * ENOSYS makes libc fall back to clone, whose flags are checked. */
-        { "clone3", C(SYS_ADMIN), ENOSYS },
+    {"kexec_load", C(SYS_BOOT), EPERM},
+    {"kexec_file_load", C(SYS_BOOT), EPERM},
+    {"reboot", C(SYS_BOOT), EPERM},
+    {"init_module", C(SYS_MODULE), EPERM},
+    {"finit_module", C(SYS_MODULE), EPERM},
+    {"delete_module", C(SYS_MODULE), EPERM},
+    {"open_by_handle_at", C(DAC_READ_SEARCH), EPERM},
+    {"keyctl", 0, EPERM},
+    {"add_key", 0, EPERM},
+    {"request_key", 0, EPERM},
+    {"bpf", C(SYS_ADMIN) | C(BPF), EPERM},
+    {"perf_event_open", C(SYS_ADMIN) | C(PERFMON), EPERM},
+    {"userfaultfd", C(SYS_PTRACE), EPERM},
+    {"io_uring_setup", 0, EPERM},
+    {"io_uring_enter", 0, EPERM},
+    {"io_uring_register", 0, EPERM},
+    {"swapon", C(SYS_ADMIN), EPERM},
+    {"swapoff", C(SYS_ADMIN), EPERM},
+    {"acct", C(SYS_PACCT), EPERM},
+    {"iopl", C(SYS_RAWIO), EPERM},
+    {"ioperm", C(SYS_RAWIO), EPERM},
+    {"settimeofday", C(SYS_TIME), EPERM},
+    {"clock_settime", C(SYS_TIME), EPERM},
+    {"stime", C(SYS_TIME), EPERM},
+    {"mount", C(SYS_ADMIN), EPERM},
+    {"umount", C(SYS_ADMIN), EPERM},
+    {"umount2", C(SYS_ADMIN), EPERM},
+    {"unshare", C(SYS_ADMIN), EPERM},
+    {"setns", C(SYS_ADMIN), EPERM},
+    {"sethostname", C(SYS_ADMIN), EPERM},
+    {"setdomainname", C(SYS_ADMIN), EPERM},
+    {"pivot_root", C(SYS_ADMIN), EPERM},
+    {"fsopen", C(SYS_ADMIN), EPERM},
+    {"fsconfig", C(SYS_ADMIN), EPERM},
+    {"fsmount", C(SYS_ADMIN), EPERM},
+    {"fspick", C(SYS_ADMIN), EPERM},
+    {"move_mount", C(SYS_ADMIN), EPERM},
+    {"open_tree", C(SYS_ADMIN), EPERM},
+    {"mount_setattr", C(SYS_ADMIN), EPERM},
+    {"quotactl", C(SYS_ADMIN), EPERM},
+    {"lookup_dcookie", C(SYS_ADMIN), EPERM},
+    {"fanotify_init", C(SYS_ADMIN), EPERM},
+    {"syslog", C(SYS_ADMIN) | C(SYSLOG), EPERM},
+    {"vhangup", C(SYS_TTY_CONFIG), EPERM},
+    {"process_vm_readv", C(SYS_PTRACE), EPERM},
+    {"process_vm_writev", C(SYS_PTRACE), EPERM},
+    {"nfsservctl", 0, EPERM},
+    {"uselib", 0, EPERM},
+    {"ustat", 0, EPERM},
+    {"sysfs", 0, EPERM},
+    {"_sysctl", 0, EPERM},
+    {"vm86", 0, EPERM},
+    {"vm86old", 0, EPERM},
+    /* clone3 passes its flags in memory, which seccomp cannot read:
+     * ENOSYS makes libc fall back to clone, whose flags are checked. */
+    {"clone3", C(SYS_ADMIN), ENOSYS},
 };
 #undef C
 const size_t sec_seccomp_n_rules = PR_ELEMENTSOF(sec_seccomp_rules);
 
 /* clone() flags that make namespaces: refused without CAP_SYS_ADMIN. */
 static const uint64_t clone_ns_flags[] = {
-        CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
-        CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
+    CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
+    CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
 };
 
 uint64_t sec_default_caps(void)
@@ -173,8 +174,8 @@ int sec_cap_from_name(const char *name)
                 return -EINVAL;
         /* Kubernetes writes names without the prefix; accept both. */
         lower = pr_startswith(name, "CAP_") || pr_startswith(name, "cap_")
-                        ? pr_strdup(name)
-                        : pr_asprintf("cap_%s", name);
+                    ? pr_strdup(name)
+                    : pr_asprintf("cap_%s", name);
         for (i = 0; lower[i]; i++)
                 if (lower[i] >= 'A' && lower[i] <= 'Z')
                         lower[i] = (char)(lower[i] - 'A' + 'a');
@@ -215,8 +216,7 @@ static int apply_cap_list(char *const *v, bool add, uint64_t *caps, struct pr_er
         return 0;
 }
 
-int sec_caps_compute(char *const *add, char *const *drop, uint64_t *ret_caps,
-                     struct pr_error *err)
+int sec_caps_compute(char *const *add, char *const *drop, uint64_t *ret_caps, struct pr_error *err)
 {
         uint64_t caps = sec_default_caps();
         int r;
@@ -358,7 +358,7 @@ static enum spec_seccomp_type effective_seccomp(const struct pod_plan *plan,
 
 static void compute_nofile(struct rlimit *ret)
 {
-        struct rlimit own = { RLIM_INFINITY, RLIM_INFINITY };
+        struct rlimit own = {RLIM_INFINITY, RLIM_INFINITY};
         rlim_t want = SEC_NOFILE_DEFAULT;
 
         /* Never ask for more than we hold: raising a hard limit needs
@@ -385,8 +385,8 @@ int sec_profile_build(const struct pod_plan *plan, const struct plan_container *
         p = pr_calloc(1, sizeof(*p));
         compute_nofile(&p->nofile);
         /* Kubernetes sets no_new_privs only for an explicit false. */
-        p->no_new_privs = sc->allow_privilege_escalation.set &&
-                          !sc->allow_privilege_escalation.value;
+        p->no_new_privs =
+            sc->allow_privilege_escalation.set && !sc->allow_privilege_escalation.value;
         if (sc->privileged) {
                 /* Privileged: every capability, no seccomp, nothing masked. */
                 p->caps = sec_all_caps();
@@ -438,8 +438,8 @@ int sec_check_non_root(const struct pod_plan *plan, const struct plan_container 
 {
         const struct spec_container_security *sc = &c->spec->security_context;
         const struct spec_pod_security *ps = &plan->spec->security_context;
-        struct spec_opt_bool non_root = sc->run_as_non_root.set ? sc->run_as_non_root
-                                                                : ps->run_as_non_root;
+        struct spec_opt_bool non_root =
+            sc->run_as_non_root.set ? sc->run_as_non_root : ps->run_as_non_root;
         struct spec_opt_i64 user = sc->run_as_user.set ? sc->run_as_user : ps->run_as_user;
         const char *ns = plan->spec->namespace ? plan->spec->namespace : "default";
 
@@ -469,8 +469,8 @@ int sec_check_non_root(const struct pod_plan *plan, const struct plan_container 
 static int open_kernel_path(const char *path, struct pr_error *err)
 {
         struct open_how how = {
-                .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+            .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
         unsigned long want = pr_startswith(path, "/proc/") ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
         _cleanup_close_ int fd = -1;
@@ -546,7 +546,7 @@ static int mask_path(const char *path, int null_fd, struct pr_error *err)
  * then moved, so no submount under it stays writable. */
 static int readonly_path(const char *path, struct pr_error *err)
 {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
         _cleanup_close_ int fd = -1, tree = -1;
         int r;
 
@@ -556,7 +556,8 @@ static int readonly_path(const char *path, struct pr_error *err)
         if (r < 0)
                 return r;
         fd = r;
-        tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        tree =
+            open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
         if (tree < 0)
                 return pr_err(err, errno, "read-only '%s': open_tree", path);
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
@@ -613,18 +614,18 @@ int sec_seccomp_load(const struct sec_profile *p, struct pr_error *err)
 /* Raw capget/capset: no allocation between clone and exec. */
 static int caps_get(struct __user_cap_data_struct data[2])
 {
-        struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+        struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 
         return syscall(SYS_capget, &hdr, data) < 0 ? -errno : 0;
 }
 
 static int caps_set(uint64_t effective, uint64_t permitted, uint64_t inheritable)
 {
-        struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+        struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
         struct __user_cap_data_struct data[2] = {
-                { (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
-                { (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32),
-                  (uint32_t)(inheritable >> 32) },
+            {(uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable},
+            {(uint32_t)(effective >> 32), (uint32_t)(permitted >> 32),
+             (uint32_t)(inheritable >> 32)},
         };
 
         return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;

@@ -29,8 +29,7 @@ int sec_cap_from_name(const char *name);
 /* Applies securityContext.capabilities to the default set exactly as
  * containerd does: add ALL, then drop ALL, then each add, then each drop.
  * Fails with a usage error naming an unknown capability. */
-int sec_caps_compute(char *const *add, char *const *drop, uint64_t *ret_caps,
-                     struct pr_error *err);
+int sec_caps_compute(char *const *add, char *const *drop, uint64_t *ret_caps, struct pr_error *err);
 
 /* Parent side, before clone. Reads c->spec->security_context and
  * plan->spec->security_context; never touches the kernel's state except to

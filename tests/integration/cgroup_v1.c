@@ -30,8 +30,8 @@ static struct cg_options opts;
 static struct cg *pod;
 
 /* Every hierarchy a pod uses, for cleanup of the test's parent. */
-static const char *const slots[] = { "memory", "cpu", "cpuacct", "pids",
-                                     "freezer", "devices", "unified" };
+static const char *const slots[] = {"memory",  "cpu",     "cpuacct", "pids",
+                                    "freezer", "devices", "unified"};
 
 /* Teardown that does not trust the code under test: SIGKILL whatever is
  * listed beneath dir until nothing is, then remove the directories. */
@@ -99,7 +99,7 @@ static void rmdir_tree(const char *dir)
 
 static void force_clean(const char *dir)
 {
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        struct timespec ts = {0, 10 * 1000 * 1000};
 
         for (int i = 0; i < 300 && kill_listed(dir) > 0; i++) {
                 while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -121,7 +121,7 @@ static void setup(void)
         /* Orphans of killed processes come back to us to be reaped. */
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         (void)snprintf(parent, sizeof(parent), "podrun-test-%d", (int)getpid());
-        opts = (struct cg_options){ .parent = parent, .pids_max = 64 };
+        opts = (struct cg_options){.parent = parent, .pids_max = 64};
         cr_assert_eq(cg_pod_create(&opts, "web", &pod, &err), 0, "%s", err.msg);
 }
 
@@ -233,11 +233,11 @@ static bool has_file(const char *dir, const char *file)
 
 Test(cgroup, limits_as_the_kernel_shows_them)
 {
-        struct cg_limits l = { .memory_bytes = 50 << 20,
-                               .cpu_quota_usec = 50000,
-                               .cpu_shares = 256,
-                               .pids_max = 64,
-                               .restrict_devices = true };
+        struct cg_limits l = {.memory_bytes = 50 << 20,
+                              .cpu_quota_usec = 50000,
+                              .cpu_shares = 256,
+                              .pids_max = 64,
+                              .restrict_devices = true};
         struct pr_error err = {};
         struct cg *ctr = NULL;
         _cleanup_free_ char *devices = NULL;
@@ -303,8 +303,8 @@ static void hog(int out)
 {
         (void)out;
         for (int i = 0; i < 100; i++) {
-                char *p = mmap(NULL, 10 << 20, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                char *p = mmap(NULL, 10 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                               -1, 0);
 
                 if (p == MAP_FAILED)
                         _exit(20);
@@ -316,7 +316,7 @@ static void hog(int out)
 
 Test(cgroup, oom_kill_is_counted_and_the_sibling_lives)
 {
-        struct cg_limits small = { .memory_bytes = 50 << 20 }, none = {};
+        struct cg_limits small = {.memory_bytes = 50 << 20}, none = {};
         struct pr_error err = {};
         struct cg *big = NULL, *side = NULL;
         int go1, out1, go2, out2, status;
@@ -376,7 +376,7 @@ static void bomb(int out)
 
 Test(cgroup, fork_bomb_is_stopped_by_pids_max)
 {
-        struct cg_limits l = { .pids_max = 64 };
+        struct cg_limits l = {.pids_max = 64};
         struct pr_error err = {};
         struct cg *ctr = NULL;
         int go, out, n = -1, e = -1;
@@ -480,7 +480,7 @@ static void mknoder(int out)
 {
         char dir[] = "/tmp/podrun-mknod-XXXXXX";
         _cleanup_free_ char *blk = NULL, *chr = NULL;
-        int e[2] = { 0, 0 };
+        int e[2] = {0, 0};
 
         if (!mkdtemp(dir))
                 _exit(30);
@@ -498,14 +498,14 @@ static void mknoder(int out)
 
 static void run_mknod(bool restrict_devices, int ret[2])
 {
-        struct cg_limits l = { .restrict_devices = restrict_devices };
+        struct cg_limits l = {.restrict_devices = restrict_devices};
         struct pr_error err = {};
         struct cg *ctr = NULL;
         int go, out, status;
         pid_t pid;
 
-        cr_assert_eq(cg_container_create(pod, restrict_devices ? "app" : "priv", &l, &ctr, &err),
-                     0, "%s", err.msg);
+        cr_assert_eq(cg_container_create(pod, restrict_devices ? "app" : "priv", &l, &ctr, &err), 0,
+                     "%s", err.msg);
         pid = spawn_waiting(mknoder, &go, &out);
         cr_assert_eq(cg_attach(ctr, pid, &err), 0, "%s", err.msg);
         release(go);
@@ -532,7 +532,7 @@ Test(cgroup, device_cgroup_refuses_block_devices)
 
 Test(cgroup, freezer_kills_what_cgroup_kill_cannot_see)
 {
-        static const char *const v1[] = { "memory", "pids", "freezer" };
+        static const char *const v1[] = {"memory", "pids", "freezer"};
         struct cg_limits l = {};
         struct pr_error err = {};
         struct cg *ctr = NULL;
@@ -558,7 +558,8 @@ Test(cgroup, freezer_kills_what_cgroup_kill_cannot_see)
         pid = spawn_waiting(escaper, &go, &out);
         (void)snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
         for (size_t i = 0; i < PR_ELEMENTSOF(v1); i++) {
-                _cleanup_free_ char *procs = pr_asprintf("%s/cgroup.procs", cg_get_path(ctr, v1[i]));
+                _cleanup_free_ char *procs =
+                    pr_asprintf("%s/cgroup.procs", cg_get_path(ctr, v1[i]));
                 int fd = open(procs, O_WRONLY | O_CLOEXEC);
 
                 cr_assert_geq(fd, 0);

@@ -94,7 +94,7 @@ static void rmdir_tree(const char *dir)
 
 static void force_clean(const char *dir)
 {
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        struct timespec ts = {0, 10 * 1000 * 1000};
 
         for (int i = 0; i < 300 && kill_listed(dir) > 0; i++) {
                 while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -119,7 +119,7 @@ static void setup(void)
                 cr_skip_test("no cgroup2 hierarchy here");
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         (void)snprintf(parent, sizeof(parent), "podrun-test-%d", (int)getpid());
-        opts = (struct cg_options){ .root = root, .parent = parent, .pids_max = 64 };
+        opts = (struct cg_options){.root = root, .parent = parent, .pids_max = 64};
         if (cg_pod_create(&opts, "web", &pod, &err) < 0)
                 cr_skip_test("cannot create a cgroup2 child here: %s", err.msg);
         cr_assert_eq(cg_get_mode(pod), CG_MODE_V2);
@@ -222,10 +222,8 @@ static char *v2_line(pid_t pid)
 
 Test(cgroup, limits_where_the_controllers_are)
 {
-        struct cg_limits l = { .memory_bytes = 50 << 20,
-                               .cpu_quota_usec = 50000,
-                               .cpu_shares = 256,
-                               .pids_max = 64 };
+        struct cg_limits l = {
+            .memory_bytes = 50 << 20, .cpu_quota_usec = 50000, .cpu_shares = 256, .pids_max = 64};
         struct pr_error err = {};
         struct cg *ctr = NULL;
         _cleanup_free_ char *ctrls = NULL;

@@ -119,8 +119,8 @@ static struct sec_profile *build(bool unmasked)
 
         memset(&f, 0, sizeof(f));
         f.spec.name = (char *)"app";
-        f.spec.security_context.proc_mount = unmasked ? SPEC_PROC_MOUNT_UNMASKED
-                                                      : SPEC_PROC_MOUNT_DEFAULT;
+        f.spec.security_context.proc_mount =
+            unmasked ? SPEC_PROC_MOUNT_UNMASKED : SPEC_PROC_MOUNT_DEFAULT;
         f.pod.name = (char *)"web";
         f.plan.name = (char *)"web";
         f.plan.spec = &f.pod;
@@ -197,8 +197,8 @@ static void child_default(struct sec_profile *p)
         expect_errno("open /proc/sys/kernel/hostname for writing",
                      open_wr("/proc/sys/kernel/hostname"), EROFS);
         if (sysrq)
-                expect_errno("open /proc/sysrq-trigger for writing",
-                             open_wr("/proc/sysrq-trigger"), EROFS);
+                expect_errno("open /proc/sysrq-trigger for writing", open_wr("/proc/sysrq-trigger"),
+                             EROFS);
         expect_errno("open /proc/irq/default_smp_affinity for writing",
                      open_wr("/proc/irq/default_smp_affinity"), EROFS);
         expect_errno("mkdir /sys/firmware/x", mkdir("/sys/firmware/x", 0755), EROFS);

@@ -137,14 +137,14 @@ static void assert_file(const char *dir, const char *file, const char *want)
 
 Test(cgroup, v2_tree_layout_and_limit_files, .init = make_tree, .fini = remove_tree)
 {
-        static const char *const files[] = { "memory.max", "memory.swap.max", "cpu.max",
-                                             "cpu.weight", "pids.max",        "cgroup.procs" };
-        struct cg_options opts = { .root = tree, .parent = "/podrun/test", .mode = CG_MODE_V2 };
-        struct cg_limits l = { .memory_bytes = 52428800,
-                               .cpu_quota_usec = 50000,
-                               .cpu_shares = 256,
-                               .pids_max = 64,
-                               .restrict_devices = true };
+        static const char *const files[] = {"memory.max", "memory.swap.max", "cpu.max",
+                                            "cpu.weight", "pids.max",        "cgroup.procs"};
+        struct cg_options opts = {.root = tree, .parent = "/podrun/test", .mode = CG_MODE_V2};
+        struct cg_limits l = {.memory_bytes = 52428800,
+                              .cpu_quota_usec = 50000,
+                              .cpu_shares = 256,
+                              .pids_max = 64,
+                              .restrict_devices = true};
         struct pr_error err = {};
         struct cg *pod = NULL, *ctr = NULL, *again = NULL;
         _cleanup_free_ char *want_pod = pr_asprintf("%s/podrun/test/pod-web", tree);
@@ -196,7 +196,7 @@ Test(cgroup, v2_tree_layout_and_limit_files, .init = make_tree, .fini = remove_t
 
 Test(cgroup, v2_oom_counter_is_read_from_memory_events, .init = make_tree, .fini = remove_tree)
 {
-        struct cg_options opts = { .root = tree, .parent = "/", .mode = CG_MODE_V2 };
+        struct cg_options opts = {.root = tree, .parent = "/", .mode = CG_MODE_V2};
         struct cg_limits l = {};
         struct pr_error err = {};
         struct cg *pod = NULL, *ctr = NULL;
@@ -224,7 +224,7 @@ Test(cgroup, v2_oom_counter_is_read_from_memory_events, .init = make_tree, .fini
 
 Test(cgroup, names_and_parents_are_checked, .init = make_tree, .fini = remove_tree)
 {
-        struct cg_options opts = { .root = tree, .parent = "/podrun/../../etc", .mode = CG_MODE_V2 };
+        struct cg_options opts = {.root = tree, .parent = "/podrun/../../etc", .mode = CG_MODE_V2};
         struct pr_error err = {};
         struct cg *pod = NULL, *ctr = NULL;
 

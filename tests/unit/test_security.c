@@ -27,10 +27,9 @@ TestSuite(security);
 #define BIT(c) (UINT64_C(1) << (c))
 
 static const uint64_t expected_default =
-        BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_FSETID) | BIT(CAP_FOWNER) |
-        BIT(CAP_MKNOD) | BIT(CAP_NET_RAW) | BIT(CAP_SETGID) | BIT(CAP_SETUID) | BIT(CAP_SETFCAP) |
-        BIT(CAP_SETPCAP) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SYS_CHROOT) | BIT(CAP_KILL) |
-        BIT(CAP_AUDIT_WRITE);
+    BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_FSETID) | BIT(CAP_FOWNER) | BIT(CAP_MKNOD) |
+    BIT(CAP_NET_RAW) | BIT(CAP_SETGID) | BIT(CAP_SETUID) | BIT(CAP_SETFCAP) | BIT(CAP_SETPCAP) |
+    BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SYS_CHROOT) | BIT(CAP_KILL) | BIT(CAP_AUDIT_WRITE);
 
 /* A minimal pod: the plan and spec a test tweaks before building a profile. */
 struct fixture {
@@ -88,11 +87,11 @@ Test(security, cap_names)
 
 Test(security, caps_add_drop_all)
 {
-        char *add_admin[] = { (char *)"NET_ADMIN", (char *)"CAP_SYS_TIME", NULL };
-        char *drop_raw[] = { (char *)"net_raw", NULL };
-        char *all[] = { (char *)"ALL", NULL };
-        char *chown_only[] = { (char *)"CHOWN", NULL };
-        char *bad[] = { (char *)"FLY", NULL };
+        char *add_admin[] = {(char *)"NET_ADMIN", (char *)"CAP_SYS_TIME", NULL};
+        char *drop_raw[] = {(char *)"net_raw", NULL};
+        char *all[] = {(char *)"ALL", NULL};
+        char *chown_only[] = {(char *)"CHOWN", NULL};
+        char *bad[] = {(char *)"FLY", NULL};
         struct pr_error err = {};
         uint64_t caps;
 
@@ -100,7 +99,7 @@ Test(security, caps_add_drop_all)
         cr_assert_eq(caps, expected_default);
         cr_assert_eq(sec_caps_compute(add_admin, drop_raw, &caps, &err), 0);
         cr_assert_eq(caps, (expected_default | BIT(CAP_NET_ADMIN) | BIT(CAP_SYS_TIME)) &
-                                   ~BIT(CAP_NET_RAW));
+                               ~BIT(CAP_NET_RAW));
         /* drop ALL then add: only what is added (the restricted profile). */
         cr_assert_eq(sec_caps_compute(chown_only, all, &caps, &err), 0);
         cr_assert_eq(caps, BIT(CAP_CHOWN));
@@ -122,14 +121,36 @@ Test(security, caps_add_drop_all)
 Test(security, policy_tables)
 {
         static const char *const refused[] = {
-                "kexec_load",   "kexec_file_load", "init_module",   "finit_module",
-                "delete_module", "open_by_handle_at", "keyctl",     "add_key",
-                "request_key",  "bpf",             "perf_event_open", "userfaultfd",
-                "io_uring_setup", "io_uring_enter", "io_uring_register", "reboot",
-                "swapon",       "swapoff",         "acct",          "iopl",
-                "ioperm",       "settimeofday",    "clock_settime", "mount",
-                "umount2",      "unshare",         "setns",         "sethostname",
-                "syslog",       "clone3",
+            "kexec_load",
+            "kexec_file_load",
+            "init_module",
+            "finit_module",
+            "delete_module",
+            "open_by_handle_at",
+            "keyctl",
+            "add_key",
+            "request_key",
+            "bpf",
+            "perf_event_open",
+            "userfaultfd",
+            "io_uring_setup",
+            "io_uring_enter",
+            "io_uring_register",
+            "reboot",
+            "swapon",
+            "swapoff",
+            "acct",
+            "iopl",
+            "ioperm",
+            "settimeofday",
+            "clock_settime",
+            "mount",
+            "umount2",
+            "unshare",
+            "setns",
+            "sethostname",
+            "syslog",
+            "clone3",
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(refused); i++) {
@@ -154,7 +175,7 @@ Test(security, profile_default_privileged_and_overrides)
         struct fixture f;
         struct sec_profile *p;
         struct pr_error err = {};
-        char *add[] = { (char *)"SYS_ADMIN", NULL };
+        char *add[] = {(char *)"SYS_ADMIN", NULL};
 
         fixture_init(&f);
         p = build(&f);
@@ -173,7 +194,7 @@ Test(security, profile_default_privileged_and_overrides)
         sec_profile_free(p);
 
         fixture_init(&f);
-        f.spec.security_context.allow_privilege_escalation = (struct spec_opt_bool){ true, false };
+        f.spec.security_context.allow_privilege_escalation = (struct spec_opt_bool){true, false};
         f.spec.security_context.proc_mount = SPEC_PROC_MOUNT_UNMASKED;
         f.spec.security_context.capabilities.add = add;
         p = build(&f);
@@ -183,7 +204,7 @@ Test(security, profile_default_privileged_and_overrides)
         sec_profile_free(p);
 
         fixture_init(&f);
-        f.spec.security_context.allow_privilege_escalation = (struct spec_opt_bool){ true, true };
+        f.spec.security_context.allow_privilege_escalation = (struct spec_opt_bool){true, true};
         f.pod.security_context.seccomp.type = SPEC_SECCOMP_UNCONFINED;
         p = build(&f);
         cr_assert_not(sec_profile_no_new_privs(p));
@@ -202,7 +223,8 @@ Test(security, profile_default_privileged_and_overrides)
         cr_assert_eq(sec_profile_build(&f.plan, &f.c, &p, &err), -EOPNOTSUPP);
         cr_assert_null(p);
         cr_assert(strstr(err.msg, "container 'app': seccomp profile Localhost "
-                                  "'profiles/audit.json'") == err.msg, "%s", err.msg);
+                                  "'profiles/audit.json'") == err.msg,
+                  "%s", err.msg);
 }
 
 Test(security, non_root_messages_are_kubelets)
@@ -212,18 +234,18 @@ Test(security, non_root_messages_are_kubelets)
 
         fixture_init(&f);
         cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
-        f.pod.security_context.run_as_non_root = (struct spec_opt_bool){ true, true };
+        f.pod.security_context.run_as_non_root = (struct spec_opt_bool){true, true};
         cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), -EPERM);
         cr_assert_str_eq(err.msg, "container has runAsNonRoot and image will run as root "
                                   "(pod: \"web_default(0b6d2c1e-uid)\", container: app)");
         f.c.uid = 1000;
         cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
-        f.spec.security_context.run_as_user = (struct spec_opt_i64){ true, 0 };
+        f.spec.security_context.run_as_user = (struct spec_opt_i64){true, 0};
         cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), -EPERM);
         cr_assert_str_eq(err.msg, "container's runAsUser breaks non-root policy "
                                   "(pod: \"web_default(0b6d2c1e-uid)\", container: app)");
         /* The container's false overrides the pod's true. */
-        f.spec.security_context.run_as_non_root = (struct spec_opt_bool){ true, false };
+        f.spec.security_context.run_as_non_root = (struct spec_opt_bool){true, false};
         cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
 }
 
@@ -270,12 +292,36 @@ static void put_int(int out, int v)
 }
 
 static const char *const forbidden_names[] = {
-        "kexec_load", "kexec_file_load", "init_module",    "finit_module",  "delete_module",
-        "open_by_handle_at", "keyctl",  "add_key",        "request_key",   "bpf",
-        "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
-        "reboot",     "swapon",          "swapoff",        "acct",          "iopl",
-        "ioperm",     "settimeofday",    "clock_settime",  "mount",         "umount2",
-        "unshare",    "setns",           "sethostname",    "syslog",        "clone(NEWUTS)",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "iopl",
+    "ioperm",
+    "settimeofday",
+    "clock_settime",
+    "mount",
+    "umount2",
+    "unshare",
+    "setns",
+    "sethostname",
+    "syslog",
+    "clone(NEWUTS)",
 };
 
 /* Each call is harmless even if the filter let it through: bad flags, bad
@@ -283,7 +329,7 @@ static const char *const forbidden_names[] = {
 static void try_forbidden(int out)
 {
         char big[200] = "";
-        struct timespec ts = { 0, 0 };
+        struct timespec ts = {0, 0};
         long pid;
 
         put(out, syscall(SYS_kexec_load, 0UL, 0UL, NULL, ~0UL));
@@ -427,7 +473,7 @@ static void put_status(int out, const char *key)
 
 enum { F_STATUS_KEYS = 7 };
 static const char *const status_keys[F_STATUS_KEYS] = {
-        "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+    "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
 };
 
 static void report_final(int out, int rc)
@@ -523,7 +569,7 @@ Test(security, final_drop_as_user_with_no_new_privs)
 
         require_root();
         fixture_init(&f);
-        f.spec.security_context.allow_privilege_escalation = (struct spec_opt_bool){ true, false };
+        f.spec.security_context.allow_privilege_escalation = (struct spec_opt_bool){true, false};
         p = build(&f);
         r = run_final(p, child_final_user);
         cr_assert_eq(r.rc, 0);
@@ -540,8 +586,8 @@ Test(security, final_drop_as_user_with_no_new_privs)
 
 Test(security, final_drop_with_sys_admin_allows_unshare)
 {
-        char *add[] = { (char *)"SYS_ADMIN", NULL };
-        char *drop[] = { (char *)"ALL", NULL };
+        char *add[] = {(char *)"SYS_ADMIN", NULL};
+        char *drop[] = {(char *)"ALL", NULL};
         struct fixture f;
         struct sec_profile *p;
         struct final_result r;
