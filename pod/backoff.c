@@ -116,6 +116,5 @@ char *backoff_message(uint64_t delay_usec, const char *container, const char *po
         char d[BACKOFF_DURATION_MAX];
 
         (void)backoff_format_duration(delay_usec, d, sizeof(d));
-        return pr_asprintf("back-off %s restarting failed container=%s pod=%s", d, container,
-                           pod);
+        return pr_asprintf("back-off %s restarting failed container=%s pod=%s", d, container, pod);
 }

@@ -87,10 +87,10 @@ int exec_parse_status(const char *text, struct exec_identity *ret, struct pr_err
         const char *g;
 
         /* Uid: real effective saved fs. The command runs as the effective. */
-        if (sscanf(strstr(text, "\nUid:") ? strstr(text, "\nUid:") : "", "\nUid: %*u %lu",
-                   &u[0]) != 1 ||
-            sscanf(strstr(text, "\nGid:") ? strstr(text, "\nGid:") : "", "\nGid: %*u %lu",
-                   &u[1]) != 1)
+        if (sscanf(strstr(text, "\nUid:") ? strstr(text, "\nUid:") : "", "\nUid: %*u %lu", &u[0]) !=
+                1 ||
+            sscanf(strstr(text, "\nGid:") ? strstr(text, "\nGid:") : "", "\nGid: %*u %lu", &u[1]) !=
+                1)
                 return pr_err_msg(err, EINVAL, "process status: no Uid or Gid");
         id.uid = (uid_t)u[0];
         id.gid = (gid_t)u[1];
@@ -235,7 +235,8 @@ static int cgroup_targets(pid_t pid, char ***ret, struct pr_error *err)
                         continue;
                 /* Ours has the very same line: nothing to join there. */
                 p = strstr(ours, line);
-                if (p && (p == ours || p[-1] == '\n') && (p[strlen(line)] == '\n' || !p[strlen(line)]))
+                if (p && (p == ours || p[-1] == '\n') &&
+                    (p[strlen(line)] == '\n' || !p[strlen(line)]))
                         continue;
                 ctrls = pr_strndup(c1 + 1, (size_t)(c2 - c1 - 1));
                 if (pr_startswith(ctrls, "name="))
@@ -255,9 +256,9 @@ static const struct {
         const char *name;
         int flag;
 } namespaces[] = {
-        { "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },       { "ipc", CLONE_NEWIPC },
-        { "uts", CLONE_NEWUTS },   { "net", CLONE_NEWNET },      { "pid", CLONE_NEWPID },
-        { "cgroup", CLONE_NEWCGROUP },
+    {"user", CLONE_NEWUSER},     {"mnt", CLONE_NEWNS},  {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID},
+    {"cgroup", CLONE_NEWCGROUP},
 };
 
 /* The namespaces of pid that differ from ours: joining one's own user
@@ -267,8 +268,8 @@ static int ns_flags_of(pid_t pid, int *ret, struct pr_error *err)
         int flags = 0;
 
         for (size_t i = 0; i < PR_ELEMENTSOF(namespaces); i++) {
-                _cleanup_free_ char *theirs = pr_asprintf("/proc/%d/ns/%s", (int)pid,
-                                                          namespaces[i].name);
+                _cleanup_free_ char *theirs =
+                    pr_asprintf("/proc/%d/ns/%s", (int)pid, namespaces[i].name);
                 _cleanup_free_ char *ours = pr_asprintf("/proc/self/ns/%s", namespaces[i].name);
                 struct stat a, b;
 
@@ -289,8 +290,8 @@ static int ns_flags_of(pid_t pid, int *ret, struct pr_error *err)
 static int openat2_in_root(int root_fd, const char *path, int flags)
 {
         struct open_how how = {
-                .flags = (uint64_t)flags,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+            .flags = (uint64_t)flags,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 
@@ -339,7 +340,7 @@ static int open_pty(pid_t pid, int *ret_master, int *ret_slave, struct pr_error 
 /* CHILD: sends the failure to the parent and exits. */
 static void __attribute__((noreturn)) child_fail(int fd, int status, const struct pr_error *err)
 {
-        struct exec_record rec = { .code = err->code ? err->code : EIO, .status = status };
+        struct exec_record rec = {.code = err->code ? err->code : EIO, .status = status};
 
         memcpy(rec.msg, err->msg, sizeof(rec.msg));
         (void)!write(fd, &rec, sizeof(rec));
@@ -348,14 +349,14 @@ static void __attribute__((noreturn)) child_fail(int fd, int status, const struc
 
 static int capset_all(const struct exec_identity *id)
 {
-        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct data[2] = {
-                { .effective = (uint32_t)id->cap_eff,
-                  .permitted = (uint32_t)id->cap_prm,
-                  .inheritable = (uint32_t)id->cap_inh },
-                { .effective = (uint32_t)(id->cap_eff >> 32),
-                  .permitted = (uint32_t)(id->cap_prm >> 32),
-                  .inheritable = (uint32_t)(id->cap_inh >> 32) },
+            {.effective = (uint32_t)id->cap_eff,
+             .permitted = (uint32_t)id->cap_prm,
+             .inheritable = (uint32_t)id->cap_inh},
+            {.effective = (uint32_t)(id->cap_eff >> 32),
+             .permitted = (uint32_t)(id->cap_prm >> 32),
+             .inheritable = (uint32_t)(id->cap_inh >> 32)},
         };
 
         return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
@@ -578,7 +579,8 @@ static int open_container(const struct exec_options *o, struct exec_ctx *x, stru
         /* Field 22; fields 3.. follow the ')' that ends the comm. */
         for (int field = 2; p && field < 22; field++)
                 p = strchr(p + 1, ' ');
-        if (!p || sscanf(p + 1, "%" SCNu64, &start) != 1 || start != o->start_time || strstr(stat, ") Z "))
+        if (!p || sscanf(p + 1, "%" SCNu64, &start) != 1 || start != o->start_time ||
+            strstr(stat, ") Z "))
                 return pr_err_msg(err, ESRCH, "container pid %d is not the recorded process",
                                   (int)o->pid);
         r = read_proc(o->pid, "status", 1 << 16, &status, NULL, err);
@@ -673,10 +675,10 @@ static int relay(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_
         sigfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
         while (!done) {
                 struct pollfd p[4] = {
-                        { .fd = master, .events = POLLIN },
-                        { .fd = in_open ? in_fd : -1, .events = POLLIN },
-                        { .fd = sigfd, .events = POLLIN },
-                        { .fd = helper_pidfd, .events = POLLIN },
+                    {.fd = master, .events = POLLIN},
+                    {.fd = in_open ? in_fd : -1, .events = POLLIN},
+                    {.fd = sigfd, .events = POLLIN},
+                    {.fd = helper_pidfd, .events = POLLIN},
                 };
                 ssize_t n;
 
@@ -756,12 +758,12 @@ static int wait_helper(pid_t *pid, int *ret_status)
 
 int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err)
 {
-        struct exec_ctx x = { .o = o, .pidfd = -1, .cwd_fd = -1, .null_fd = -1, .pty_slave = -1 };
+        struct exec_ctx x = {.o = o, .pidfd = -1, .cwd_fd = -1, .null_fd = -1, .pty_slave = -1};
         _cleanup_close_ int master = -1, helper_pidfd = -1;
         _cleanup_pid_ pid_t helper = 0;
-        int errpipe[2] = { -1, -1 }, status = 0, r;
+        int errpipe[2] = {-1, -1}, status = 0, r;
         int in_fd = o->in_fd >= 0 ? o->in_fd : 0, out_fd = o->out_fd >= 0 ? o->out_fd : 1;
-        struct raw_term term = { .fd = -1 };
+        struct raw_term term = {.fd = -1};
         struct exec_record rec;
 
         r = open_container(o, &x, err);

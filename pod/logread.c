@@ -167,9 +167,9 @@ void logs_format_time(const struct logs_line *l, char buf[static PR_RFC3339_MAX]
         if (l->utc_offset == 0)
                 (void)snprintf(buf + n, PR_RFC3339_MAX - n, ".%09uZ", (unsigned)l->nsec);
         else
-                (void)snprintf(buf + n, PR_RFC3339_MAX - n, ".%09u%c%02d:%02d",
-                               (unsigned)l->nsec, l->utc_offset < 0 ? '-' : '+',
-                               (int)(off / 3600), (int)(off / 60 % 60));
+                (void)snprintf(buf + n, PR_RFC3339_MAX - n, ".%09u%c%02d:%02d", (unsigned)l->nsec,
+                               l->utc_offset < 0 ? '-' : '+', (int)(off / 3600),
+                               (int)(off / 60 % 60));
 }
 
 /* ---- the files of an instance ----------------------------------------- */
@@ -208,8 +208,7 @@ static int64_t rotation_of(const char *name, const char *base)
         return (int64_t)k;
 }
 
-int logs_instance_files(const char *dir, unsigned restart_count, char ***ret,
-                        struct pr_error *err)
+int logs_instance_files(const char *dir, unsigned restart_count, char ***ret, struct pr_error *err)
 {
         _cleanup_(closedirp) DIR *d = NULL;
         struct rotated *list = NULL;
@@ -537,8 +536,7 @@ static int cursor_start(struct logs_cursor *c, const struct logs_target *t, unsi
 
 /* After the end of the open file: the next newer file of the instance, if
  * rotation or the writer has made one. Returns 1 when it moved on. */
-static int cursor_advance(struct logs_cursor *c, const struct logs_target *t,
-                          struct pr_error *err)
+static int cursor_advance(struct logs_cursor *c, const struct logs_target *t, struct pr_error *err)
 {
         _cleanup_strv_free_ char **files = NULL;
         size_t n, next = 0;
@@ -554,8 +552,7 @@ static int cursor_advance(struct logs_cursor *c, const struct logs_target *t,
                 for (i = 0; i < n; i++) {
                         struct stat st;
 
-                        if (stat(files[i], &st) == 0 && st.st_dev == c->dev &&
-                            st.st_ino == c->ino)
+                        if (stat(files[i], &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
                                 break;
                 }
                 /* Gone (rotated away while we read it): every file left is
@@ -661,8 +658,7 @@ static int notice_restart(const struct logs_follow *f, const struct logs_target 
 /* Everything written so far to a followed target; then on to the next
  * instance while the state says there is a newer one. */
 static int follow_target(struct logs_target *t, const struct logs_read_options *o,
-                         struct logs_sink *out, const struct logs_follow *f,
-                         struct pr_error *err)
+                         struct logs_sink *out, const struct logs_follow *f, struct pr_error *err)
 {
         struct logs_cursor *c = t->cursor;
         int r;
@@ -702,11 +698,10 @@ static int add_watches(int ifd, struct logs_target *t, size_t n, int *wds,
         }
         if (*state_wd < 0 && f->state_dir) {
                 *state_wd = inotify_add_watch(ifd, f->state_dir,
-                                              IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE |
-                                                      IN_DELETE | IN_DELETE_SELF | IN_ONLYDIR);
+                                              IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE |
+                                                  IN_DELETE_SELF | IN_ONLYDIR);
                 if (*state_wd < 0 && errno != ENOENT)
-                        return pr_err(err, errno, "state directory '%s': inotify",
-                                      f->state_dir);
+                        return pr_err(err, errno, "state directory '%s': inotify", f->state_dir);
         }
         return 0;
 }
@@ -717,8 +712,8 @@ static int add_watches(int ifd, struct logs_target *t, size_t n, int *wds,
 static int wait_change(int ifd, int pidfd, struct pr_error *err)
 {
         struct pollfd p[2] = {
-                { .fd = ifd, .events = POLLIN },
-                { .fd = pidfd, .events = POLLIN },
+            {.fd = ifd, .events = POLLIN},
+            {.fd = pidfd, .events = POLLIN},
         };
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 

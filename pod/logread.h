@@ -16,11 +16,11 @@ struct pr_error;
 
 /* One CRI line as stored. text points into the parsed buffer. */
 struct logs_line {
-        int64_t sec;     /* UTC seconds since the epoch */
+        int64_t sec; /* UTC seconds since the epoch */
         uint32_t nsec;
         int32_t utc_offset; /* seconds east of UTC the time was written in */
         enum logs_stream stream;
-        bool partial;    /* P: a piece of a longer line */
+        bool partial; /* P: a piece of a longer line */
         const char *text;
         size_t len;
 };
@@ -42,8 +42,7 @@ int logs_parse_time(const char *s, uint64_t *ret_usec);
 
 /* The files holding one container instance, oldest first: <n>.log.K ...
  * <n>.log.1, <n>.log. An instance that has no files is an empty list. */
-int logs_instance_files(const char *dir, unsigned restart_count, char ***ret,
-                        struct pr_error *err);
+int logs_instance_files(const char *dir, unsigned restart_count, char ***ret, struct pr_error *err);
 
 /* Where re-joined lines go: one call per logical line (or per 1 MiB of a
  * line that never ends), already prefixed and terminated by '\n'. A
@@ -63,8 +62,8 @@ struct logs_read_options {
  * callback keeps latest_restart and done up to date. */
 struct logs_target {
         const char *log_dir;
-        const char *container; /* for the restart marker */
-        const char *prefix;    /* "[pod/web/app] " or NULL */
+        const char *container;  /* for the restart marker */
+        const char *prefix;     /* "[pod/web/app] " or NULL */
         unsigned restart_count; /* the instance to read (the one --previous names) */
         unsigned latest_restart;
         bool done;
@@ -79,9 +78,10 @@ struct logs_follow {
         int (*refresh)(void *userdata, struct logs_target *t, size_t n, bool *ret_gone,
                        struct pr_error *err);
         void *userdata;
-        const char *state_dir;  /* watched for the state file's renames */
-        int supervisor_pidfd;   /* readable when the supervisor exits; -1 for none */
-        struct logs_sink *notice; /* restart markers: "--- container app restarted (restart 2) ---" */
+        const char *state_dir; /* watched for the state file's renames */
+        int supervisor_pidfd;  /* readable when the supervisor exits; -1 for none */
+        struct logs_sink
+            *notice; /* restart markers: "--- container app restarted (restart 2) ---" */
 };
 
 /* Writes the logs of each target in turn (all of the first, then the next),

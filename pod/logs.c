@@ -48,8 +48,8 @@ struct logs_writer {
 };
 
 static const char *const stream_names[_LOGS_STREAM_MAX] = {
-        [LOGS_STDOUT] = "stdout",
-        [LOGS_STDERR] = "stderr",
+    [LOGS_STDOUT] = "stdout",
+    [LOGS_STDERR] = "stderr",
 };
 
 const char *logs_stream_to_string(enum logs_stream s)
@@ -103,8 +103,8 @@ int logs_writer_open(const char *dir, unsigned restart_count, const struct logs_
         w->dir = pr_strdup(dir);
         w->path = pr_asprintf("%s/%u.log", dir, restart_count);
         w->restart_count = restart_count;
-        w->max_file_bytes = opts && opts->max_file_bytes ? opts->max_file_bytes
-                                                         : LOGS_DEFAULT_MAX_FILE_BYTES;
+        w->max_file_bytes =
+            opts && opts->max_file_bytes ? opts->max_file_bytes : LOGS_DEFAULT_MAX_FILE_BYTES;
         w->max_files = opts && opts->max_files ? opts->max_files : LOGS_DEFAULT_MAX_FILES;
         for (size_t i = 0; i < _LOGS_STREAM_MAX; i++)
                 w->pending[i].buf = pr_malloc(LOGS_MAX_LINE);
@@ -124,8 +124,8 @@ static void note_error(struct logs_writer *w, int code, const char *what)
 {
         if (w->error == 0) {
                 w->error = -code;
-                (void)snprintf(w->error_msg, sizeof(w->error_msg), "log file '%s': %s: %s",
-                               w->path, what, strerror(code));
+                (void)snprintf(w->error_msg, sizeof(w->error_msg), "log file '%s': %s: %s", w->path,
+                               what, strerror(code));
         }
 }
 
@@ -145,8 +145,7 @@ static int rotate(struct logs_writer *w)
                 if (unlinkat(w->dir_fd, from, 0) < 0 && errno != ENOENT)
                         note_error(w, errno, "rotate");
         } else {
-                (void)snprintf(from, sizeof(from), "%u.log.%u", w->restart_count,
-                               w->max_files - 1);
+                (void)snprintf(from, sizeof(from), "%u.log.%u", w->restart_count, w->max_files - 1);
                 if (unlinkat(w->dir_fd, from, 0) < 0 && errno != ENOENT)
                         note_error(w, errno, "rotate");
                 for (unsigned k = w->max_files - 1; k >= 1; k--) {

@@ -1,9 +1,11 @@
 /* Container output in kubelet's CRI log format, one file per container
  * instance: <root>/pods/<pod>/logs/<container>/<restartCount>.log, rotated by
- * size to <restartCount>.log.1 ... Each line is
- *   <RFC3339Nano UTC> <stdout|stderr> <F|P> <text>
+ * size to <restartCount>.log.1 (newest) ... .log.<max_files - 1> (oldest).
+ * Each line is
+ *   <RFC3339Nano UTC, 9 digits> <stdout|stderr> <F|P> <text>
  * where P marks a piece of a line longer than LOGS_MAX_LINE. Owned by
- * logs.c; the supervisor feeds it bytes, `podrun logs` reads it back. */
+ * logs.c; the supervisor feeds it bytes, `podrun logs` reads them back
+ * through pod/logread.h. docs/logs.md describes the format. */
 #pragma once
 
 #include <stdbool.h>
@@ -39,10 +41,14 @@ struct logs_writer;
 int logs_writer_open(const char *dir, unsigned restart_count, const struct logs_options *opts,
                      struct logs_writer **ret, struct pr_error *err);
 
-/* Frames bytes read from one stream into CRI lines; an unfinished line is
- * kept until its newline, or written as P pieces once LOGS_MAX_LINE long.
- * On a write error (disk full) the output is dropped, counted, and -errno
- * returned once per failure episode; the writer stays usable. */
+/* Frames bytes read from one stream into CRI lines, all stamped with one
+ * clock read, and appends them with one write(2); an unfinished line is
+ * kept until its newline, or written as P pieces once more than
+ * LOGS_MAX_LINE bytes of it are known. Rotates between lines when the file
+ * would pass max_file_bytes. On a write error (disk full) the lines are
+ * dropped and counted, the file is cut back to its last whole line, and
+ * -errno is returned once per failure episode (until a write succeeds
+ * again); the writer stays usable and never blocks. */
 int logs_writer_write(struct logs_writer *w, enum logs_stream s, const char *data, size_t len,
                       struct pr_error *err);
 
@@ -50,7 +56,8 @@ int logs_writer_write(struct logs_writer *w, enum logs_stream s, const char *dat
  * when the container's pipes reach EOF. */
 int logs_writer_flush(struct logs_writer *w, struct pr_error *err);
 
-/* Bytes dropped because of write errors since the writer was opened. */
+/* Bytes of CRI lines dropped because of write errors since the writer was
+ * opened. */
 uint64_t logs_writer_dropped(const struct logs_writer *w);
 const char *logs_writer_path(const struct logs_writer *w);
 

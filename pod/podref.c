@@ -14,7 +14,7 @@ void podref_done(struct podref *p)
         p->state = state_free(p->state);
         free(p->state_path);
         free(p->state_dir);
-        *p = (struct podref){ .index = -1 };
+        *p = (struct podref){.index = -1};
 }
 
 static int load(const char *run_dir, const char *pod, struct podref *ret, struct pr_error *err)
@@ -53,7 +53,8 @@ static int choose_one(const struct pod_state *st, struct pr_error *err)
         for (size_t i = 0; i < st->n_containers && n < sizeof(list); i++)
                 n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? " " : "",
                                       st->containers[i].name);
-        return pr_err_usage(err, "a container name must be specified for pod %s, choose one of: [%s]",
+        return pr_err_usage(err,
+                            "a container name must be specified for pod %s, choose one of: [%s]",
                             st->name, list);
 }
 
@@ -76,8 +77,7 @@ static int resolve_pod_alone(struct podref *p, bool whole_pod, struct pr_error *
 }
 
 /* Every pod with a container called name, as "pod/name" candidates. */
-static int find_candidates(const char *run_dir, const char *name, char ***ret,
-                           struct pr_error *err)
+static int find_candidates(const char *run_dir, const char *name, char ***ret, struct pr_error *err)
 {
         _cleanup_strv_free_ char **pods = NULL, **found = NULL;
         int r;
@@ -86,7 +86,7 @@ static int find_candidates(const char *run_dir, const char *name, char ***ret,
         if (r < 0)
                 return r;
         for (char **p = pods; *p; p++) {
-                struct podref ref = { .index = -1 };
+                struct podref ref = {.index = -1};
                 struct pr_error ignored = {};
 
                 /* A pod whose state is unreadable (being removed) is not a
@@ -119,7 +119,9 @@ static int resolve_bare(const char *run_dir, const char *name, bool whole_pod, s
                 if (r < 0)
                         return r;
                 ret->index = find_index(ret->state, name);
-                return ret->index >= 0 ? 0 : pr_err_msg(err, ENOENT, "container \"%s\" not found", name);
+                return ret->index >= 0
+                           ? 0
+                           : pr_err_msg(err, ENOENT, "container \"%s\" not found", name);
         }
         if (pr_strv_len(found) > 1) {
                 for (char **f = found; *f && n < sizeof(list); f++)
@@ -138,7 +140,7 @@ static int resolve_bare(const char *run_dir, const char *name, bool whole_pod, s
 int podref_resolve(const char *run_dir, const char *ref, bool whole_pod, struct podref *ret,
                    struct pr_error *err)
 {
-        struct podref p = { .index = -1 };
+        struct podref p = {.index = -1};
         const char *slash = strchr(ref, '/');
         int r;
 
@@ -171,6 +173,6 @@ char *podref_log_dir(const struct pod_state *st, const struct state_container *c
 {
         if (c->log_dir && *c->log_dir)
                 return pr_strdup(c->log_dir);
-        return pr_asprintf("%s/pods/%s/logs/%s", st->root_dir ? st->root_dir : root_dir,
-                           st->name, c->name);
+        return pr_asprintf("%s/pods/%s/logs/%s", st->root_dir ? st->root_dir : root_dir, st->name,
+                           c->name);
 }

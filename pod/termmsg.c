@@ -21,10 +21,10 @@
 static int open_in_root(int root_fd, const char *path)
 {
         struct open_how how = {
-                /* O_NONBLOCK: opening a FIFO the container left must not
-                 * block; it is refused below anyway. */
-                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+            /* O_NONBLOCK: opening a FIFO the container left must not
+             * block; it is refused below anyway. */
+            .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd;
 
@@ -121,16 +121,15 @@ static int tail_write(void *userdata, const char *data, size_t len)
         return 0;
 }
 
-int termmsg_read_log(const char *log_dir, unsigned restart_count, char **ret,
-                     struct pr_error *err)
+int termmsg_read_log(const char *log_dir, unsigned restart_count, char **ret, struct pr_error *err)
 {
         _cleanup_free_ struct tail_buffer *t = pr_calloc(1, sizeof(*t));
-        struct logs_sink sink = { .write = tail_write, .userdata = t };
-        struct logs_read_options o = { .tail = TERMMSG_LOG_LINES };
+        struct logs_sink sink = {.write = tail_write, .userdata = t};
+        struct logs_read_options o = {.tail = TERMMSG_LOG_LINES};
         struct logs_target target = {
-                .log_dir = log_dir,
-                .container = "",
-                .restart_count = restart_count,
+            .log_dir = log_dir,
+            .container = "",
+            .restart_count = restart_count,
         };
         size_t start;
         int r;
@@ -147,8 +146,8 @@ int termmsg_get(const char *root, const char *path, enum spec_termination_messag
                 int exit_code, const char *log_dir, unsigned restart_count, char **ret,
                 struct pr_error *err)
 {
-        bool fallback = policy == SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR &&
-                        exit_code != 0;
+        bool fallback =
+            policy == SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR && exit_code != 0;
         _cleanup_free_ char *msg = NULL;
         struct pr_error ferr = {};
         bool missing = true;
@@ -157,8 +156,8 @@ int termmsg_get(const char *root, const char *path, enum spec_termination_messag
         if (root && path && *path) {
                 r = termmsg_read_file(root, path, &msg, &missing, &ferr);
                 if (r < 0) {
-                        *ret = pr_asprintf("Error on reading termination log %s: %s", path,
-                                           ferr.msg);
+                        *ret =
+                            pr_asprintf("Error on reading termination log %s: %s", path, ferr.msg);
                         return 0;
                 }
         }

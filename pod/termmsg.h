@@ -25,8 +25,7 @@ int termmsg_read_file(const char *root, const char *path, char **ret, bool *ret_
 
 /* The last TERMMSG_LOG_LINES lines of a container instance's log, at most
  * TERMMSG_LOG_BYTES bytes (the end kept), as kubelet falls back to. */
-int termmsg_read_log(const char *log_dir, unsigned restart_count, char **ret,
-                     struct pr_error *err);
+int termmsg_read_log(const char *log_dir, unsigned restart_count, char **ret, struct pr_error *err);
 
 /* The message for a container that terminated with exit_code: the file's
  * text; with FallbackToLogsOnError, an exit code other than 0 and an empty

@@ -13,22 +13,22 @@
 #include "pod/podref.h"
 
 static const char options_help[] =
-        "Options:\n"
-        "  -i, --stdin  pass stdin to the command (else it reads /dev/null)\n"
-        "  -t, --tty    allocate a terminal inside the container and relay this one\n"
-        "\nThe exit status is the command's (128+N when killed by signal N); 126 or 127\n"
-        "when it could not be executed; 1 when the container is not running.\n";
+    "Options:\n"
+    "  -i, --stdin  pass stdin to the command (else it reads /dev/null)\n"
+    "  -t, --tty    allocate a terminal inside the container and relay this one\n"
+    "\nThe exit status is the command's (128+N when killed by signal N); 126 or 127\n"
+    "when it could not be executed; 1 when the container is not running.\n";
 
 int cmd_exec(int argc, char **argv, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "stdin", no_argument, NULL, 'i' },
-                { "tty", no_argument, NULL, 't' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"stdin", no_argument, NULL, 'i'},
+            {"tty", no_argument, NULL, 't'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
-        _cleanup_(podref_done) struct podref ref = { .index = -1 };
-        struct exec_options o = { .in_fd = -1, .out_fd = -1 };
+        _cleanup_(podref_done) struct podref ref = {.index = -1};
+        struct exec_options o = {.in_fd = -1, .out_fd = -1};
         struct state_container *c;
         const char *name;
         int status = 0, r, opt;
@@ -64,8 +64,7 @@ int cmd_exec(int argc, char **argv, struct pr_error *err)
         if (r < 0)
                 return r;
         c = &ref.state->containers[ref.index];
-        if (c->cur.state != STATE_CTR_RUNNING || c->proc.pid <= 0 ||
-            !state_proc_alive(&c->proc))
+        if (c->cur.state != STATE_CTR_RUNNING || c->proc.pid <= 0 || !state_proc_alive(&c->proc))
                 return pr_err_msg(err, ESRCH, "container \"%s\" in pod \"%s\" is not running",
                                   c->name, ref.state->name);
         o.pid = c->proc.pid;

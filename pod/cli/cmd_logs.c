@@ -17,17 +17,17 @@
 #include "pod/podref.h"
 
 static const char options_help[] =
-        "Options:\n"
-        "  -f, --follow          keep printing new lines, across rotations and restarts,\n"
-        "                        until the container stops for good\n"
-        "      --tail N          only the last N lines (default: all)\n"
-        "      --since DURATION  only lines newer than DURATION (5s, 2m, 1h)\n"
-        "      --since-time TIME only lines at or after an RFC 3339 time\n"
-        "      --timestamps      prefix each line with its RFC 3339 time\n"
-        "  -p, --previous        the instance before the current one\n"
-        "      --all-containers  every container of the pod, init containers first\n"
-        "      --prefix          prefix each line with [pod/POD/CONTAINER]\n"
-        "  -c, --container NAME  the container, when the argument names a pod\n";
+    "Options:\n"
+    "  -f, --follow          keep printing new lines, across rotations and restarts,\n"
+    "                        until the container stops for good\n"
+    "      --tail N          only the last N lines (default: all)\n"
+    "      --since DURATION  only lines newer than DURATION (5s, 2m, 1h)\n"
+    "      --since-time TIME only lines at or after an RFC 3339 time\n"
+    "      --timestamps      prefix each line with its RFC 3339 time\n"
+    "  -p, --previous        the instance before the current one\n"
+    "      --all-containers  every container of the pod, init containers first\n"
+    "      --prefix          prefix each line with [pod/POD/CONTAINER]\n"
+    "  -c, --container NAME  the container, when the argument names a pod\n";
 
 struct logs_args {
         bool follow, timestamps, previous, all, prefix;
@@ -49,22 +49,22 @@ enum {
 static int parse_args(int argc, char **argv, struct logs_args *a, struct pr_error *err)
 {
         static const struct option options[] = {
-                { "follow", no_argument, NULL, 'f' },
-                { "tail", required_argument, NULL, OPT_TAIL },
-                { "since", required_argument, NULL, OPT_SINCE },
-                { "since-time", required_argument, NULL, OPT_SINCE_TIME },
-                { "timestamps", no_argument, NULL, OPT_TIMESTAMPS },
-                { "previous", no_argument, NULL, 'p' },
-                { "all-containers", no_argument, NULL, OPT_ALL },
-                { "prefix", no_argument, NULL, OPT_PREFIX },
-                { "container", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+            {"follow", no_argument, NULL, 'f'},
+            {"tail", required_argument, NULL, OPT_TAIL},
+            {"since", required_argument, NULL, OPT_SINCE},
+            {"since-time", required_argument, NULL, OPT_SINCE_TIME},
+            {"timestamps", no_argument, NULL, OPT_TIMESTAMPS},
+            {"previous", no_argument, NULL, 'p'},
+            {"all-containers", no_argument, NULL, OPT_ALL},
+            {"prefix", no_argument, NULL, OPT_PREFIX},
+            {"container", required_argument, NULL, 'c'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         uint64_t d;
         int c;
 
-        *a = (struct logs_args){ .tail = -1 };
+        *a = (struct logs_args){.tail = -1};
         while ((c = getopt_long(argc, argv, "fpc:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
@@ -73,16 +73,20 @@ static int parse_args(int argc, char **argv, struct logs_args *a, struct pr_erro
                 case OPT_TAIL:
                         /* kubectl: -1 means all. */
                         if (pr_parse_i64(optarg, &a->tail) < 0 || a->tail < -1)
-                                return cli_usage_error(err, "logs", "--tail: '%s' is not a number of lines", optarg);
+                                return cli_usage_error(
+                                    err, "logs", "--tail: '%s' is not a number of lines", optarg);
                         break;
                 case OPT_SINCE:
                         if (pr_parse_duration(optarg, &d) < 0)
-                                return cli_usage_error(err, "logs", "--since: '%s' is not a duration", optarg);
+                                return cli_usage_error(err, "logs",
+                                                       "--since: '%s' is not a duration", optarg);
                         a->since_usec = d < pr_now_real_usec() ? pr_now_real_usec() - d : 1;
                         break;
                 case OPT_SINCE_TIME:
                         if (logs_parse_time(optarg, &a->since_usec) < 0)
-                                return cli_usage_error(err, "logs", "--since-time: '%s' is not an RFC 3339 time", optarg);
+                                return cli_usage_error(err, "logs",
+                                                       "--since-time: '%s' is not an RFC 3339 time",
+                                                       optarg);
                         if (a->since_usec == 0)
                                 a->since_usec = 1;
                         break;
@@ -105,7 +109,8 @@ static int parse_args(int argc, char **argv, struct logs_args *a, struct pr_erro
                         cli_print_usage("logs", options_help);
                         return 1;
                 default:
-                        return cli_usage_error(err, "logs", "unknown option '%s'", argv[optind - 1]);
+                        return cli_usage_error(err, "logs", "unknown option '%s'",
+                                               argv[optind - 1]);
                 }
         }
         if (optind != argc - 1)
@@ -114,7 +119,8 @@ static int parse_args(int argc, char **argv, struct logs_args *a, struct pr_erro
         if (a->previous && a->follow)
                 return cli_usage_error(err, "logs", "--previous and --follow exclude each other");
         if (a->all && a->container)
-                return cli_usage_error(err, "logs", "--all-containers and --container exclude each other");
+                return cli_usage_error(err, "logs",
+                                       "--all-containers and --container exclude each other");
         return 0;
 }
 
@@ -216,30 +222,32 @@ static int build_targets(const struct logs_args *a, const struct podref *ref,
                 if (a->previous && c->restart_count == 0) {
                         free(t);
                         pr_strv_free(strs);
-                        return pr_err_msg(err, ENOENT,
-                                          "previous terminated container \"%s\" in pod \"%s\" not found",
-                                          c->name, st->name);
+                        return pr_err_msg(
+                            err, ENOENT,
+                            "previous terminated container \"%s\" in pod \"%s\" not found", c->name,
+                            st->name);
                 }
                 dir = podref_log_dir(st, c, arg_root_dir);
                 pr_strv_push_take(&strs, dir);
                 if (a->previous && !instance_exists(dir, c->restart_count - 1)) {
                         free(t);
                         pr_strv_free(strs);
-                        return pr_err_msg(err, ENOENT,
-                                          "previous terminated container \"%s\" in pod \"%s\" not found",
-                                          c->name, st->name);
+                        return pr_err_msg(
+                            err, ENOENT,
+                            "previous terminated container \"%s\" in pod \"%s\" not found", c->name,
+                            st->name);
                 }
                 if (a->prefix) {
                         prefix = pr_asprintf("[pod/%s/%s] ", st->name, c->name);
                         pr_strv_push_take(&strs, prefix);
                 }
                 t[n++] = (struct logs_target){
-                        .log_dir = dir,
-                        .container = c->name,
-                        .prefix = prefix,
-                        .restart_count = a->previous ? c->restart_count - 1 : c->restart_count,
-                        .latest_restart = c->restart_count,
-                        .done = c->done,
+                    .log_dir = dir,
+                    .container = c->name,
+                    .prefix = prefix,
+                    .restart_count = a->previous ? c->restart_count - 1 : c->restart_count,
+                    .latest_restart = c->restart_count,
+                    .done = c->done,
                 };
         }
         *ret = t;
@@ -250,15 +258,15 @@ static int build_targets(const struct logs_args *a, const struct podref *ref,
 
 int cmd_logs(int argc, char **argv, struct pr_error *err)
 {
-        _cleanup_(podref_done) struct podref ref = { .index = -1 };
+        _cleanup_(podref_done) struct podref ref = {.index = -1};
         _cleanup_free_ struct logs_target *t = NULL;
         _cleanup_strv_free_ char **strs = NULL;
         _cleanup_free_ char *full = NULL;
         _cleanup_close_ int pidfd = -1;
         struct logs_args a;
         struct logs_read_options o;
-        struct logs_sink out = { .write = stdout_write, .userdata = stdout };
-        struct logs_sink notice = { .write = stderr_write };
+        struct logs_sink out = {.write = stdout_write, .userdata = stdout};
+        struct logs_sink notice = {.write = stderr_write};
         struct follow_ctx ctx;
         struct logs_follow f = {};
         size_t n = 0;
@@ -276,21 +284,21 @@ int cmd_logs(int argc, char **argv, struct pr_error *err)
         if (r < 0)
                 return r;
         o = (struct logs_read_options){
-                .tail = a.tail,
-                .since_usec = a.since_usec,
-                .timestamps = a.timestamps,
+            .tail = a.tail,
+            .since_usec = a.since_usec,
+            .timestamps = a.timestamps,
         };
         if (a.follow) {
                 /* Each line as it comes: someone is watching. */
                 (void)setvbuf(stdout, NULL, _IOLBF, 0);
                 pidfd = open_supervisor(ref.state);
-                ctx = (struct follow_ctx){ .state_path = ref.state_path, .pod = ref.state->name };
+                ctx = (struct follow_ctx){.state_path = ref.state_path, .pod = ref.state->name};
                 f = (struct logs_follow){
-                        .refresh = refresh,
-                        .userdata = &ctx,
-                        .state_dir = ref.state_dir,
-                        .supervisor_pidfd = pidfd,
-                        .notice = &notice,
+                    .refresh = refresh,
+                    .userdata = &ctx,
+                    .state_dir = ref.state_dir,
+                    .supervisor_pidfd = pidfd,
+                    .notice = &notice,
                 };
         }
         r = logs_read(t, n, &o, &out, a.follow ? &f : NULL, err);

@@ -64,14 +64,14 @@ static void write_state(const char *pod, const struct ctr *c, size_t n, pid_t su
         _cleanup_free_ char *path = pr_asprintf("%s/state.json", pdir);
         struct state_container sc[8] = {};
         struct pod_state st = {
-                .version = STATE_VERSION,
-                .name = (char *)pod,
-                .uid = (char *)"uid",
-                .root_dir = root_dir,
-                .run_dir = run_dir,
-                .phase = STATE_PHASE_RUNNING,
-                .n_containers = n,
-                .containers = sc,
+            .version = STATE_VERSION,
+            .name = (char *)pod,
+            .uid = (char *)"uid",
+            .root_dir = root_dir,
+            .run_dir = run_dir,
+            .phase = STATE_PHASE_RUNNING,
+            .n_containers = n,
+            .containers = sc,
         };
         struct pr_error err = {};
 
@@ -139,7 +139,7 @@ static int anon(void)
 static pid_t start(const char *const *args, int *out, int *err)
 {
         _cleanup_free_ char *exe = pr_asprintf("%s/pod/cli/podrun", getenv("PODRUN_BUILD_DIR"));
-        const char *argv[32] = { exe, "--run-dir", run_dir, "--root", root_dir, "logs" };
+        const char *argv[32] = {exe, "--run-dir", run_dir, "--root", root_dir, "logs"};
         size_t n = 6;
         pid_t pid;
 
@@ -162,7 +162,7 @@ static pid_t start(const char *const *args, int *out, int *err)
 
 static struct run finish(pid_t pid, int out, int err)
 {
-        struct run r = { .status = -1 };
+        struct run r = {.status = -1};
         int status;
 
         cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -180,7 +180,7 @@ static struct run logs(const char *const *args)
         return finish(pid, out, err);
 }
 
-#define LOGS(...) logs((const char *const[]){ __VA_ARGS__, NULL })
+#define LOGS(...) logs((const char *const[]){__VA_ARGS__, NULL})
 
 static void run_done(struct run *r)
 {
@@ -198,8 +198,8 @@ static void expect(struct run r, int status, const char *out, const char *err)
 
 Test(exec_logs_cli, resolves_names_like_kubectl, .init = setup, .fini = teardown)
 {
-        const struct ctr web[] = { { .name = "app" } };
-        const struct ctr shop[] = { { .name = "init", .init = true }, { .name = "app" }, { .name = "db" } };
+        const struct ctr web[] = {{.name = "app"}};
+        const struct ctr shop[] = {{.name = "init", .init = true}, {.name = "app"}, {.name = "db"}};
 
         write_state("web", web, 1, 0);
         write_log("web", "app", 0, "hello from web\n");
@@ -222,8 +222,8 @@ Test(exec_logs_cli, resolves_names_like_kubectl, .init = setup, .fini = teardown
 
 Test(exec_logs_cli, previous_tail_timestamps_prefix, .init = setup, .fini = teardown)
 {
-        const struct ctr web[] = { { .name = "app", .restarts = 2 } };
-        const struct ctr fresh[] = { { .name = "app" } };
+        const struct ctr web[] = {{.name = "app", .restarts = 2}};
+        const struct ctr fresh[] = {{.name = "app"}};
         struct run r;
 
         write_state("web", web, 1, 0);
@@ -252,20 +252,19 @@ Test(exec_logs_cli, previous_tail_timestamps_prefix, .init = setup, .fini = tear
 
 Test(exec_logs_cli, all_containers_in_order, .init = setup, .fini = teardown)
 {
-        const struct ctr shop[] = { { .name = "init", .init = true }, { .name = "app" }, { .name = "db" } };
+        const struct ctr shop[] = {{.name = "init", .init = true}, {.name = "app"}, {.name = "db"}};
 
         write_state("shop", shop, 3, 0);
         write_log("shop", "init", 0, "i1\n");
         write_log("shop", "app", 0, "a1\na2\n");
         write_log("shop", "db", 0, "d1\n");
         expect(LOGS("shop", "--all-containers", "--prefix"), 0,
-               "[pod/shop/init] i1\n[pod/shop/app] a1\n[pod/shop/app] a2\n[pod/shop/db] d1\n",
-               "");
+               "[pod/shop/init] i1\n[pod/shop/app] a1\n[pod/shop/app] a2\n[pod/shop/db] d1\n", "");
 }
 
 static void sleep_ms(int ms)
 {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
         (void)nanosleep(&ts, NULL);
 }
@@ -276,7 +275,7 @@ static void sleep_ms(int ms)
 Test(exec_logs_cli, follow_across_a_restart_until_done, .init = setup, .fini = teardown,
      .timeout = 30)
 {
-        struct ctr web[] = { { .name = "app" } };
+        struct ctr web[] = {{.name = "app"}};
         _cleanup_free_ char *d = log_dir("web", "app");
         _cleanup_(logs_writer_freep) struct logs_writer *w = NULL;
         struct pr_error err = {};
@@ -285,7 +284,7 @@ Test(exec_logs_cli, follow_across_a_restart_until_done, .init = setup, .fini = t
 
         write_state("web", web, 1, getpid());
         write_log("web", "app", 0, "before\n");
-        pid = start((const char *const[]){ "-f", "app", NULL }, &out, &errfd);
+        pid = start((const char *const[]){"-f", "app", NULL}, &out, &errfd);
         sleep_ms(300);
         cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "logs -f ended early");
         cr_assert_eq(logs_writer_open(d, 0, NULL, &w, &err), 0);
@@ -307,14 +306,14 @@ Test(exec_logs_cli, follow_across_a_restart_until_done, .init = setup, .fini = t
 Test(exec_logs_cli, follow_ends_when_the_pod_is_gone, .init = setup, .fini = teardown,
      .timeout = 30)
 {
-        const struct ctr web[] = { { .name = "app" } };
+        const struct ctr web[] = {{.name = "app"}};
         _cleanup_free_ char *state = pr_asprintf("%s/pods/web/state.json", run_dir);
         int out, errfd;
         pid_t pid;
 
         write_state("web", web, 1, getpid());
         write_log("web", "app", 0, "x\n");
-        pid = start((const char *const[]){ "-f", "web", NULL }, &out, &errfd);
+        pid = start((const char *const[]){"-f", "web", NULL}, &out, &errfd);
         sleep_ms(300);
         cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "logs -f ended early");
         cr_assert_eq(unlink(state), 0);
@@ -324,7 +323,7 @@ Test(exec_logs_cli, follow_ends_when_the_pod_is_gone, .init = setup, .fini = tea
 Test(exec_logs_cli, follow_ends_when_the_supervisor_dies, .init = setup, .fini = teardown,
      .timeout = 30)
 {
-        const struct ctr web[] = { { .name = "app" } };
+        const struct ctr web[] = {{.name = "app"}};
         int out, errfd;
         pid_t sup, pid;
 
@@ -336,7 +335,7 @@ Test(exec_logs_cli, follow_ends_when_the_supervisor_dies, .init = setup, .fini =
         }
         write_state("web", web, 1, sup);
         write_log("web", "app", 0, "x\n");
-        pid = start((const char *const[]){ "-f", "web", NULL }, &out, &errfd);
+        pid = start((const char *const[]){"-f", "web", NULL}, &out, &errfd);
         sleep_ms(300);
         cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "logs -f ended early");
         /* Only the supervisor's pidfd can wake podrun now. */

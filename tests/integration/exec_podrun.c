@@ -41,14 +41,14 @@ struct fake {
 
 static struct fake F;
 
-static const char *const applets[] = { "sh", "sleep", "ps", "hostname", "cat", "env", "pwd",
-                                       "tty", "test", "id", "true" };
+static const char *const applets[] = {"sh",  "sleep", "ps",   "hostname", "cat", "env",
+                                      "pwd", "tty",   "test", "id",       "true"};
 
 static void build_rootfs(void)
 {
         struct pr_error err = {};
-        static const char *const dirs[] = { "bin", "proc", "dev/pts", "tmp", "root", "oldroot",
-                                            "work" };
+        static const char *const dirs[] = {"bin",  "proc",    "dev/pts", "tmp",
+                                           "root", "oldroot", "work"};
         _cleanup_free_ char *bb = pr_asprintf("%s/bin/busybox", F.rootfs);
         _cleanup_close_ int in = open(BUSYBOX, O_RDONLY | O_CLOEXEC);
         _cleanup_close_ int out = -1;
@@ -77,8 +77,8 @@ static void __attribute__((noreturn)) container_main(int ready_fd)
 {
         static char a0[] = "sleep", a1[] = "1000";
         static char e0[] = "PATH=/bin", e1[] = "HOME=/root", e2[] = "FOO=bar baz";
-        char *const argv[] = { a0, a1, NULL };
-        char *const envp[] = { e0, e1, e2, NULL };
+        char *const argv[] = {a0, a1, NULL};
+        char *const envp[] = {e0, e1, e2, NULL};
         _cleanup_free_ char *proc = pr_asprintf("%s/proc", F.rootfs);
         _cleanup_free_ char *pts = pr_asprintf("%s/dev/pts", F.rootfs);
 
@@ -107,17 +107,17 @@ static void write_state(const char *state, bool alive_supervisor)
         _cleanup_free_ char *path = pr_asprintf("%s/pods/web/state.json", F.run_dir);
         _cleanup_free_ char *dir = pr_asprintf("%s/pods/web", F.run_dir);
         struct state_container c = {
-                .name = (char *)"app",
-                .image = (char *)"busybox",
-                .cur = { .state = state_ctr_state_from_string(state) },
+            .name = (char *)"app",
+            .image = (char *)"busybox",
+            .cur = {.state = state_ctr_state_from_string(state)},
         };
         struct pod_state st = {
-                .version = STATE_VERSION,
-                .name = (char *)"web",
-                .uid = (char *)"uid",
-                .phase = STATE_PHASE_RUNNING,
-                .n_containers = 1,
-                .containers = &c,
+            .version = STATE_VERSION,
+            .name = (char *)"web",
+            .uid = (char *)"uid",
+            .phase = STATE_PHASE_RUNNING,
+            .n_containers = 1,
+            .containers = &c,
         };
         struct pr_error err = {};
 
@@ -143,8 +143,8 @@ static void fake_start(void)
         F.run_dir = pr_asprintf("%s/run", F.dir);
         build_rootfs();
         cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
-        F.pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
-                                                  CLONE_NEWIPC | SIGCHLD,
+        F.pid = (pid_t)syscall(SYS_clone,
+                               CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
                                NULL, NULL, NULL, NULL);
         cr_assert_geq(F.pid, 0, "clone: %s", strerror(errno));
         if (F.pid == 0) {
@@ -205,10 +205,10 @@ static char *drain(int fd)
 static struct run podrun(const char *input, const char *const *args)
 {
         _cleanup_free_ char *exe = pr_asprintf("%s/pod/cli/podrun", getenv("PODRUN_BUILD_DIR"));
-        const char *argv[32] = { exe, "--run-dir", F.run_dir };
+        const char *argv[32] = {exe, "--run-dir", F.run_dir};
         char outp[] = "/tmp/podrun-exec-out-XXXXXX", errp[] = "/tmp/podrun-exec-err-XXXXXX";
         int out = mkostemp(outp, O_CLOEXEC), err = mkostemp(errp, O_CLOEXEC), in[2], status;
-        struct run r = { .status = -1 };
+        struct run r = {.status = -1};
         size_t n = 3;
         pid_t pid;
 
@@ -249,10 +249,9 @@ static void run_done(struct run *r)
         free(r->err);
 }
 
-#define PODRUN(input, ...) podrun(input, (const char *const[]){ __VA_ARGS__, NULL })
+#define PODRUN(input, ...) podrun(input, (const char *const[]){__VA_ARGS__, NULL})
 
-Test(exec_podrun, sees_the_container_hostname_and_exit_code, .init = fake_start,
-     .fini = fake_stop)
+Test(exec_podrun, sees_the_container_hostname_and_exit_code, .init = fake_start, .fini = fake_stop)
 {
         struct run r = PODRUN(NULL, "exec", "app", "--", "hostname");
 
@@ -274,8 +273,8 @@ Test(exec_podrun, joins_the_pid_and_mount_namespaces, .init = fake_start, .fini 
         cr_assert_eq(r.status, 0, "stderr: %s", r.err);
         /* Its own /proc: PID 1 is the container's sleep, and few others. */
         cr_assert(strstr(r.out, "    1 0        sleep 1000") ||
-                          strstr(r.out, "    1 root     sleep 1000") ||
-                          strstr(r.out, "/bin/sleep 1000") || strstr(r.out, " sleep 1000"),
+                      strstr(r.out, "    1 root     sleep 1000") ||
+                      strstr(r.out, "/bin/sleep 1000") || strstr(r.out, " sleep 1000"),
                   "%s", r.out);
         cr_assert_lt(strlen(r.out), 400, "%s", r.out);
         run_done(&r);
@@ -437,7 +436,7 @@ Test(exec_podrun, tty_from_the_container_devpts, .init = fake_start, .fini = fak
         /* Typed input, then ^C must not kill podrun: raw mode passes it on. */
         cr_assert_eq(write(master, "abc\r", 4), 4);
         for (;;) {
-                struct pollfd p = { .fd = master, .events = POLLIN };
+                struct pollfd p = {.fd = master, .events = POLLIN};
                 ssize_t n;
 
                 if (poll(&p, 1, 10000) <= 0)

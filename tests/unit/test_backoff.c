@@ -33,7 +33,7 @@ Test(backoff, params_scale_with_base)
 /* A container that crashes one second after each start. */
 Test(backoff, curve_doubles_to_the_cap)
 {
-        static const uint64_t want[] = { 0, 10, 20, 40, 80, 160, 300, 300, 300 };
+        static const uint64_t want[] = {0, 10, 20, 40, 80, 160, 300, 300, 300};
         struct backoff_params p;
         struct backoff b = {};
         uint64_t now = 1000 * SEC;
@@ -49,7 +49,7 @@ Test(backoff, curve_doubles_to_the_cap)
 
 Test(backoff, scaled_curve)
 {
-        static const uint64_t want_ms[] = { 0, 100, 200, 400, 800, 1600, 3000, 3000 };
+        static const uint64_t want_ms[] = {0, 100, 200, 400, 800, 1600, 3000, 3000};
         struct backoff_params p;
         struct backoff b = {};
         uint64_t now = 5 * SEC;

@@ -63,8 +63,8 @@ static size_t parse_file(const char *path, char **ret_data, struct logs_line *li
 
                 cr_assert_not_null(nl, "unterminated line in %s", path);
                 cr_assert_lt(n, max);
-                cr_assert_eq(logs_parse_line(p, (size_t)(nl - p), &lines[n]), 0,
-                             "bad line: %.*s", (int)(nl - p), p);
+                cr_assert_eq(logs_parse_line(p, (size_t)(nl - p), &lines[n]), 0, "bad line: %.*s",
+                             (int)(nl - p), p);
                 n++;
                 p = nl + 1;
         }
@@ -122,7 +122,7 @@ Test(logs, framing_exact_bytes)
         /* 2026-11-30T07:03:31.123456789Z stdout F hello world */
         p = data;
         for (int i = 0; i < 3; i++) {
-                static const char *const want[] = { "hello world", "", "win\r" };
+                static const char *const want[] = {"hello world", "", "win\r"};
                 char *nl = strchr(p, '\n');
 
                 cr_assert_not_null(nl);
@@ -220,7 +220,7 @@ static void long_line(size_t n, size_t step, const size_t *want, size_t n_want)
 
 Test(logs, line_of_exactly_16k_is_one_full_line)
 {
-        const size_t want[] = { 16384 };
+        const size_t want[] = {16384};
 
         long_line(16384, 1 << 20, want, 1);
         long_line(16384, 4096, want, 1);
@@ -229,7 +229,7 @@ Test(logs, line_of_exactly_16k_is_one_full_line)
 
 Test(logs, line_of_16k_plus_one_is_p_then_f)
 {
-        const size_t want[] = { 16384, 1 };
+        const size_t want[] = {16384, 1};
 
         long_line(16385, 1 << 20, want, 2);
         long_line(16385, 1000, want, 2);
@@ -237,7 +237,7 @@ Test(logs, line_of_16k_plus_one_is_p_then_f)
 
 Test(logs, line_of_40k_is_p_p_f)
 {
-        const size_t want[] = { 16384, 16384, 8192 };
+        const size_t want[] = {16384, 16384, 8192};
 
         long_line(40960, 1 << 20, want, 3);
         long_line(40960, 777, want, 3);
@@ -290,15 +290,15 @@ Test(logs, parse_accepts_offsets_and_rejects_garbage)
         cr_assert_eq(logs_parse_line(s, strlen(s), &l), 0);
         cr_assert_eq(l.len, 0);
         static const char *const bad[] = {
-                "",
-                "hello",
-                "2026-11-30T07:03:31 stdout F x",
-                "2026-11-30T07:03:31Z stdin F x",
-                "2026-11-30T07:03:31Z stdout X x",
-                "2026-11-30T07:03:31Z stdout",
-                "2026-13-30T07:03:31Z stdout F x",
-                "2026-11-30T07:03:31.Z stdout F x",
-                "2026-11-30T07:03:31+0200 stdout F x",
+            "",
+            "hello",
+            "2026-11-30T07:03:31 stdout F x",
+            "2026-11-30T07:03:31Z stdin F x",
+            "2026-11-30T07:03:31Z stdout X x",
+            "2026-11-30T07:03:31Z stdout",
+            "2026-13-30T07:03:31Z stdout F x",
+            "2026-11-30T07:03:31.Z stdout F x",
+            "2026-11-30T07:03:31+0200 stdout F x",
         };
         for (size_t i = 0; i < PR_ELEMENTSOF(bad); i++)
                 cr_assert_eq(logs_parse_line(bad[i], strlen(bad[i]), &l), -EINVAL, "%s", bad[i]);
@@ -308,7 +308,7 @@ Test(logs, parse_accepts_offsets_and_rejects_garbage)
 Test(logs, rotation_keeps_max_files_in_order)
 {
         _cleanup_(logs_writer_freep) struct logs_writer *w = NULL;
-        struct logs_options o = { .max_file_bytes = 1000, .max_files = 3 };
+        struct logs_options o = {.max_file_bytes = 1000, .max_files = 3};
         _cleanup_strv_free_ char **files = NULL;
         struct pr_error err = {};
         struct tmpdir t;
@@ -434,13 +434,13 @@ static int strbuf_write(void *userdata, const char *data, size_t len)
 static char *read_logs(const char *dir, unsigned restart, const struct logs_read_options *o,
                        const char *prefix)
 {
-        struct strbuf b = { .s = pr_strdup("") };
-        struct logs_sink sink = { .write = strbuf_write, .userdata = &b };
+        struct strbuf b = {.s = pr_strdup("")};
+        struct logs_sink sink = {.write = strbuf_write, .userdata = &b};
         struct logs_target t = {
-                .log_dir = dir,
-                .container = "app",
-                .prefix = prefix,
-                .restart_count = restart,
+            .log_dir = dir,
+            .container = "app",
+            .prefix = prefix,
+            .restart_count = restart,
         };
         struct pr_error err = {};
 
@@ -453,11 +453,10 @@ static void write_file(const char *path, const char *text)
 {
         struct pr_error err = {};
 
-        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s", err.msg);
 }
 
-static const struct logs_read_options all = { .tail = -1 };
+static const struct logs_read_options all = {.tail = -1};
 
 Test(logs, read_rejoins_pieces_and_strips_framing)
 {
@@ -499,7 +498,7 @@ Test(logs, timestamps_and_prefix)
 {
         struct tmpdir t;
         _cleanup_free_ char *path = NULL, *out = NULL;
-        struct logs_read_options o = { .tail = -1, .timestamps = true };
+        struct logs_read_options o = {.tail = -1, .timestamps = true};
 
         tmpdir_make(&t);
         path = pr_asprintf("%s/0.log", t.path);
@@ -517,7 +516,7 @@ Test(logs, since_filters_by_time)
 {
         struct tmpdir t;
         _cleanup_free_ char *path = NULL, *out = NULL;
-        struct logs_read_options o = { .tail = -1 };
+        struct logs_read_options o = {.tail = -1};
 
         tmpdir_make(&t);
         path = pr_asprintf("%s/0.log", t.path);
@@ -552,7 +551,7 @@ static void write_numbered(const char *dir, unsigned restart, int n, const struc
 
 static void check_tail(const char *dir, int total, int64_t tail)
 {
-        struct logs_read_options o = { .tail = tail };
+        struct logs_read_options o = {.tail = tail};
         _cleanup_free_ char *out = read_logs(dir, 0, &o, NULL);
         int first = tail < total ? total - (int)tail : 0, count = 0;
         char *p = out;
@@ -561,8 +560,8 @@ static void check_tail(const char *dir, int total, int64_t tail)
                 char *nl = strchr(p, '\n');
 
                 cr_assert_not_null(nl);
-                cr_assert_eq(atoi(p + 1), first + count, "tail %" PRId64 ": line %d is %.10s",
-                             tail, count, p);
+                cr_assert_eq(atoi(p + 1), first + count, "tail %" PRId64 ": line %d is %.10s", tail,
+                             count, p);
                 count++;
                 p = nl + 1;
         }
@@ -571,7 +570,7 @@ static void check_tail(const char *dir, int total, int64_t tail)
 
 Test(logs, tail_counts_logical_lines_across_rotations)
 {
-        struct logs_options o = { .max_file_bytes = 64 * 1024, .max_files = 20 };
+        struct logs_options o = {.max_file_bytes = 64 * 1024, .max_files = 20};
         _cleanup_strv_free_ char **files = NULL;
         struct pr_error err = {};
         struct tmpdir t;
@@ -596,7 +595,7 @@ Test(logs, tail_ignores_an_unterminated_last_line)
 {
         struct tmpdir t;
         _cleanup_free_ char *path = NULL, *out = NULL;
-        struct logs_read_options o = { .tail = 1 };
+        struct logs_read_options o = {.tail = 1};
 
         tmpdir_make(&t);
         path = pr_asprintf("%s/0.log", t.path);
@@ -651,7 +650,7 @@ static int fake_refresh(void *userdata, struct logs_target *t, size_t n, bool *r
 
 static void child_sleep_ms(int ms)
 {
-        struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
 
         (void)nanosleep(&ts, NULL);
 }
@@ -659,7 +658,7 @@ static void child_sleep_ms(int ms)
 /* CHILD: plays the supervisor: writes lines, rotates, restarts, ends. */
 static void run_writer(const char *dir, const char *state)
 {
-        struct logs_options o = { .max_file_bytes = 300, .max_files = 2 };
+        struct logs_options o = {.max_file_bytes = 300, .max_files = 2};
         struct logs_writer *w = NULL;
         struct pr_error err = {};
         char line[64];
@@ -691,11 +690,11 @@ static void run_writer(const char *dir, const char *state)
 Test(logs, follow_across_rotation_and_restart, .timeout = 20)
 {
         struct fake_state fs = {};
-        struct strbuf b = { .s = pr_strdup("") }, notes = { .s = pr_strdup("") };
-        struct logs_sink sink = { .write = strbuf_write, .userdata = &b };
-        struct logs_sink notice = { .write = strbuf_write, .userdata = &notes };
-        struct logs_read_options o = { .tail = -1 };
-        struct logs_target t = { .container = "app" };
+        struct strbuf b = {.s = pr_strdup("")}, notes = {.s = pr_strdup("")};
+        struct logs_sink sink = {.write = strbuf_write, .userdata = &b};
+        struct logs_sink notice = {.write = strbuf_write, .userdata = &notes};
+        struct logs_read_options o = {.tail = -1};
+        struct logs_target t = {.container = "app"};
         _cleanup_free_ char *dir = NULL, *state = NULL, *want = NULL;
         struct pr_error err = {};
         struct logs_follow f;
@@ -715,11 +714,11 @@ Test(logs, follow_across_rotation_and_restart, .timeout = 20)
                 run_writer(dir, state);
         t.log_dir = dir;
         f = (struct logs_follow){
-                .refresh = fake_refresh,
-                .userdata = &fs,
-                .state_dir = td.path,
-                .supervisor_pidfd = -1,
-                .notice = &notice,
+            .refresh = fake_refresh,
+            .userdata = &fs,
+            .state_dir = td.path,
+            .supervisor_pidfd = -1,
+            .notice = &notice,
         };
         cr_assert_eq(logs_read(&t, 1, &o, &sink, &f, &err), 0, "%s", err.msg);
         cr_assert_eq(waitpid(fs.writer, &status, 0), fs.writer);
@@ -729,8 +728,7 @@ Test(logs, follow_across_rotation_and_restart, .timeout = 20)
                 char line[32];
                 int len = snprintf(line, sizeof(line), "zero %d\n", i);
 
-                cr_assert_eq(strncmp(b.s + off, line, (size_t)len), 0, "at %d: %s", i,
-                             b.s + off);
+                cr_assert_eq(strncmp(b.s + off, line, (size_t)len), 0, "at %d: %s", i, b.s + off);
                 off += (size_t)len;
         }
         cr_assert_str_eq(b.s + off, "unfinished\none a\none b\n");
@@ -745,10 +743,10 @@ Test(logs, follow_across_rotation_and_restart, .timeout = 20)
 Test(logs, follow_ends_when_the_supervisor_dies, .timeout = 20)
 {
         struct fake_state fs = {};
-        struct strbuf b = { .s = pr_strdup("") };
-        struct logs_sink sink = { .write = strbuf_write, .userdata = &b };
-        struct logs_read_options o = { .tail = -1 };
-        struct logs_target t = { .container = "app" };
+        struct strbuf b = {.s = pr_strdup("")};
+        struct logs_sink sink = {.write = strbuf_write, .userdata = &b};
+        struct logs_read_options o = {.tail = -1};
+        struct logs_target t = {.container = "app"};
         _cleanup_free_ char *state = NULL;
         struct pr_error err = {};
         struct logs_follow f;
@@ -770,10 +768,10 @@ Test(logs, follow_ends_when_the_supervisor_dies, .timeout = 20)
         fs.path = state;
         t.log_dir = td.path;
         f = (struct logs_follow){
-                .refresh = fake_refresh,
-                .userdata = &fs,
-                .state_dir = td.path,
-                .supervisor_pidfd = pidfd,
+            .refresh = fake_refresh,
+            .userdata = &fs,
+            .state_dir = td.path,
+            .supervisor_pidfd = pidfd,
         };
         fs.watch = pid;
         /* Nothing changes in the log directory or the state: only the pidfd

@@ -47,8 +47,7 @@ static void put_file(const char *root, const char *rel, const char *text)
         _cleanup_free_ char *path = pr_asprintf("%s/%s", root, rel);
         struct pr_error err = {};
 
-        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s", err.msg);
 }
 
 static char *get(struct fixture *f, const char *path, enum spec_termination_message_policy p,
@@ -57,8 +56,7 @@ static char *get(struct fixture *f, const char *path, enum spec_termination_mess
         struct pr_error err = {};
         char *msg = NULL;
 
-        cr_assert_eq(termmsg_get(f->root, path, p, code, f->logs, 0, &msg, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(termmsg_get(f->root, path, p, code, f->logs, 0, &msg, &err), 0, "%s", err.msg);
         cr_assert_not_null(msg);
         return msg;
 }
@@ -176,8 +174,7 @@ Test(termmsg, falls_back_to_the_last_80_lines)
 
         setup(&f);
         write_log(&f, 100, 1);
-        m = get(&f, "/dev/termination-log", SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR,
-                2);
+        m = get(&f, "/dev/termination-log", SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR, 2);
         /* Lines 20..99, each "line N 0\n": short enough to fit in 2048 bytes. */
         cr_assert_lt(strlen(m), TERMMSG_LOG_BYTES);
         cr_assert(pr_startswith(m, "line 20 0\n"), "%.40s", m);
@@ -196,9 +193,18 @@ Test(termmsg, fallback_keeps_the_last_2048_bytes)
         write_log(&f, 100, 100);
         m = get(&f, "/nothing", SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR, 137);
         cr_assert_eq(strlen(m), TERMMSG_LOG_BYTES);
-        cr_assert(pr_endswith(m, "line 99 " "0000000000" "0000000000" "0000000000" "0000000000"
-                                 "0000000000" "0000000000" "0000000000" "0000000000"
-                                 "0000000000" "0000000000" "\n"));
+        cr_assert(pr_endswith(m, "line 99 "
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "0000000000"
+                                 "\n"));
         teardown(&f);
 }
 
@@ -209,8 +215,7 @@ Test(termmsg, no_fallback_on_success_or_with_file_policy)
 
         setup(&f);
         write_log(&f, 5, 1);
-        m = get(&f, "/dev/termination-log", SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR,
-                0);
+        m = get(&f, "/dev/termination-log", SPEC_TERMINATION_MESSAGE_FALLBACK_TO_LOGS_ON_ERROR, 0);
         cr_assert_str_eq(m, "");
         m2 = get(&f, "/dev/termination-log", SPEC_TERMINATION_MESSAGE_FILE, 1);
         cr_assert_str_eq(m2, "");
