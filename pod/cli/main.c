@@ -15,21 +15,15 @@
 const char *arg_root_dir = "/var/lib/podrun";
 const char *arg_run_dir = "/run/podrun";
 
-static int cmd_not_implemented(int argc, char **argv, struct pr_error *err)
-{
-        (void)argc;
-        return pr_err_msg(err, ENOSYS, "%s: not implemented yet", argv[0]);
-}
-
 static const struct cmd commands[] = {
-        { "up", cmd_not_implemented, "[-d] [--replace] FILE", "start the pod a manifest describes" },
-        { "down", cmd_not_implemented, "POD | -f FILE", "stop a pod and remove all it made" },
-        { "ps", cmd_not_implemented, "[-a] [--json]", "list pods and their containers" },
+        { "up", cmd_up, "[-d] [--replace] [--backoff-base D] FILE", "start the pod a manifest describes" },
+        { "down", cmd_down, "POD | -f FILE", "stop a pod and remove all it made" },
+        { "ps", cmd_ps, "[-a] [--json]", "list pods and their containers" },
         { "logs", cmd_logs, "[-f] [--tail N] [--since D] [--timestamps] [-p] [POD/]CONTAINER",
           "print a container's log" },
         { "exec", cmd_exec, "[-i] [-t] [POD/]CONTAINER -- CMD [ARG...]",
           "run a command inside a container" },
-        { "inspect", cmd_not_implemented, "POD", "print a pod's status as JSON" },
+        { "inspect", cmd_inspect, "POD", "print a pod's status as JSON" },
         { "validate", cmd_validate, "[--quiet] FILE...", "check manifests, describe their pods" },
         { "image", cmd_image, "import|ls|rm ...", "manage the image store" },
 };
