@@ -65,15 +65,9 @@ static struct out podrun_run(const char *fmt, ...)
         return o;
 }
 
-static char *path_in(const char *fmt, const char *name)
-{
-        _cleanup_free_ char *rel = pr_asprintf(fmt, name);
-        return pr_asprintf("%s/%s", tmp, rel);
-}
-
 static char *write_manifest(const char *name, const char *text)
 {
-        char *path = path_in("%s.yaml", name);
+        char *path = pr_asprintf("%s/%s.yaml", tmp, name);
         struct pr_error err = {};
 
         cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s", err.msg);
