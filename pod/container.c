@@ -8,16 +8,20 @@
  * {errno, message} record on its close-on-exec pipe. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
-#include <grp.h>
 
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
@@ -30,6 +34,7 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define START_ERROR_EXIT 127
+#define TTY_TIMEOUT_MS 10000
 
 /* One write of at most PIPE_BUF bytes is atomic: the parent reads the whole
  * record or nothing. */
@@ -55,6 +60,7 @@ struct child_ctx {
         int sync_fd;  /* read end: sync point 3 */
         int err_fd;   /* write end of the start error pipe */
         int stdio[3]; /* the child's ends: stdin (or /dev/null), stdout, stderr */
+        int tty_sock; /* tty: the socket the terminal's master goes back on, else -1 */
 };
 
 /* ---- the child ---------------------------------------------------------- */
@@ -110,6 +116,60 @@ static int join_pod(const struct child_ctx *x, struct pr_error *err)
         /* Nothing we mount may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return pr_err(err, errno, "make / a private mount");
+        return 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+        char data = 't';
+        struct iovec iov = {.iov_base = &data, .iov_len = 1};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } ctl = {};
+        struct msghdr msg = {
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = ctl.buf,
+            .msg_controllen = sizeof(ctl.buf),
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* tty: true. The terminal comes from the container's own devpts instance
+ * (so /dev/pts/0 exists inside and ttyname() works), opened after pivot;
+ * the slave is taken with TIOCGPTPEER, never by a path the container could
+ * swap. The master goes back to the parent over a socket, as runc's console
+ * socket does; the slave becomes the controlling terminal and 0, 1, 2. */
+static int setup_tty(const struct child_ctx *x, struct pr_error *err)
+{
+        _cleanup_close_ int master = -1, slave = -1;
+        int unlock = 0, r;
+
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return pr_err(err, errno, "open '/dev/ptmx'");
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+                return pr_err(err, errno, "unlock the terminal");
+        slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return pr_err(err, errno, "open the terminal's slave");
+        r = send_fd(x->tty_sock, master);
+        if (r < 0)
+                return pr_err(err, r, "send the terminal to the supervisor");
+        if (setsid() < 0)
+                return pr_err(err, errno, "setsid");
+        if (ioctl(slave, TIOCSCTTY, 0) < 0)
+                return pr_err(err, errno, "make the terminal the controlling one");
+        for (int i = 0; i < 3; i++)
+                if (dup2(slave, i) < 0)
+                        return pr_err(err, errno, "dup2 the terminal");
         return 0;
 }
 
@@ -231,6 +291,8 @@ static _Noreturn void child_main(struct child_ctx *x)
                 r = rootfs_setup(&rctx, &err);
         if (r >= 0 && sec)
                 r = sec_apply_masks(sec, &err);
+        if (r >= 0 && x->tty_sock >= 0)
+                r = setup_tty(x, &err);
         if (r >= 0)
                 r = enter_cwd(x->c, &err);
         if (r >= 0)
@@ -318,14 +380,14 @@ static const char *find_path_env(char *const *env)
 
 struct spawn_fds {
         int ns[_NS_MAX];
-        int out[2], errp[2], in[2], start[2], sync[2];
+        int out[2], errp[2], in[2], start[2], sync[2], tty[2];
         int self_pidns;
 };
 
 static void spawn_fds_close(struct spawn_fds *f)
 {
-        int *all[] = {f->ns, f->out, f->errp, f->in, f->start, f->sync};
-        size_t sizes[] = {_NS_MAX, 2, 2, 2, 2, 2};
+        int *all[] = {f->ns, f->out, f->errp, f->in, f->start, f->sync, f->tty};
+        size_t sizes[] = {_NS_MAX, 2, 2, 2, 2, 2, 2};
 
         for (size_t i = 0; i < PR_ELEMENTSOF(all); i++)
                 for (size_t j = 0; j < sizes[i]; j++)
@@ -366,6 +428,8 @@ static int open_fds(const struct pod_plan *plan, const struct plan_container *c,
                 r = make_pipe(f->sync, -1, err);
         if (r < 0)
                 return r;
+        if (c->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->tty) < 0)
+                return pr_err(err, errno, "socketpair");
         if (c->stdin_open)
                 return make_pipe(f->in, 1, err);
         f->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -413,6 +477,68 @@ static pid_t clone_child(const struct pod_plan *plan, struct spawn_fds *f, int *
         return pid;
 }
 
+static int recv_fd(int sock, int *ret_fd)
+{
+        char data;
+        struct iovec iov = {.iov_base = &data, .iov_len = 1};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } ctl = {};
+        struct msghdr msg = {
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = ctl.buf,
+            .msg_controllen = sizeof(ctl.buf),
+        };
+        struct cmsghdr *c;
+        ssize_t n;
+
+        do
+                n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        c = CMSG_FIRSTHDR(&msg);
+        if (n == 0 || !c || c->cmsg_type != SCM_RIGHTS)
+                return 0; /* the child failed first; its start error says why */
+        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        return 1;
+}
+
+/* tty: waits for the terminal's master from the child (a few milliseconds:
+ * it comes right after the mounts). stdout becomes the master; stdin, when
+ * open, a second fd of it; the stderr pipe stays and only ever gives EOF.
+ * A master reports the end of the slave side with EIO, not EOF. */
+static int take_tty(struct spawn_fds *f, bool stdin_open, struct pr_error *err)
+{
+        struct pollfd pfd = {.fd = f->tty[0], .events = POLLIN};
+        int master = -1, r;
+
+        r = poll(&pfd, 1, TTY_TIMEOUT_MS);
+        if (r == 0)
+                return pr_err_msg(err, ETIMEDOUT, "no terminal from the container process");
+        r = r < 0 ? -errno : recv_fd(f->tty[0], &master);
+        if (r < 0)
+                return pr_err(err, r, "receive the terminal");
+        if (r == 0)
+                return 0;
+        if (fcntl(master, F_SETFL, O_NONBLOCK) < 0) {
+                r = pr_err(err, errno, "fcntl O_NONBLOCK");
+                (void)close(master);
+                return r;
+        }
+        pr_closep(&f->out[0]);
+        f->out[0] = master;
+        if (stdin_open) {
+                pr_closep(&f->in[1]);
+                f->in[1] = fcntl(master, F_DUPFD_CLOEXEC, 3);
+                if (f->in[1] < 0)
+                        return pr_err(err, errno, "dup the terminal");
+        }
+        return 0;
+}
+
 static int spawn(const struct pod_plan *plan, const struct plan_container *c,
                  const struct infra *infra, const struct ctr_spawn_opts *opts,
                  struct ctr_process *ret, struct pr_error *err)
@@ -446,6 +572,7 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
             .sync_fd = f.sync[0],
             .err_fd = f.start[1],
             .stdio = {f.in[0], f.out[1], f.errp[1]},
+            .tty_sock = f.tty[1],
         };
         memcpy(x.ns_fds, f.ns, sizeof(x.ns_fds));
         pid = clone_child(plan, &f, &pidfd, &x, err);
@@ -461,7 +588,8 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
         pr_closep(&f.out[1]);
         pr_closep(&f.errp[1]);
         pr_closep(&f.in[0]);
-        f.sync[0] = f.start[1] = f.out[1] = f.errp[1] = f.in[0] = -1;
+        pr_closep(&f.tty[1]);
+        f.sync[0] = f.start[1] = f.out[1] = f.errp[1] = f.in[0] = f.tty[1] = -1;
         /* Sync point 2. */
         if (opts && opts->after_clone) {
                 r = opts->after_clone(opts->data, pid, err);
@@ -474,6 +602,8 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
         /* Sync point 3: go. */
         if (r >= 0 && write(f.sync[1], "g", 1) != 1)
                 r = pr_err(err, errno, "wake the container process");
+        if (r >= 0 && c->tty)
+                r = take_tty(&f, c->stdin_open, err);
         if (r < 0) {
                 (void)close(pidfd);
                 return r;

@@ -54,7 +54,10 @@ int infra_cleanup(const struct pod_plan *plan, struct pr_error *err);
 /* Frees ns_dir and closes the pidfd; does not stop anything. */
 void infra_done(struct infra *infra);
 
-/* A started container process. The supervisor owns these fds. */
+/* A started container process. The supervisor owns these fds. With tty:
+ * true, stdout_fd is the terminal's master (stdin_fd a second fd of it when
+ * stdin is open; reads end with EIO rather than EOF) and stderr_fd a pipe
+ * that only ever gives EOF. */
 struct ctr_process {
         pid_t pid; /* in the host pid namespace */
         int pidfd;
