@@ -12,7 +12,9 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -58,6 +61,8 @@ struct exec_ctx {
         int null_fd;
         int pty_slave;
         int last_cap;
+        size_t n_filters;
+        struct sock_fprog *filters; /* PID 1's seccomp filters, newest first */
 };
 
 /* ---- reading the container's PID 1 ------------------------------------ */
@@ -335,6 +340,85 @@ static int open_pty(pid_t pid, int *ret_master, int *ret_slave, struct pr_error 
         return 0;
 }
 
+/* ---- seccomp ------------------------------------------------------------ */
+
+static void filters_free(struct sock_fprog *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(f[i].filter);
+        free(f);
+}
+
+/* Copies PID 1's seccomp filters with PTRACE_SECCOMP_GET_FILTER, which
+ * needs a ptrace-stop: PID 1 is seized, interrupted, read and let go at
+ * once (a stop is invisible to it and to its parent; an interrupted
+ * syscall restarts). The filters are classic BPF, index 0 the newest. */
+static int copy_seccomp(pid_t pid, struct sock_fprog **ret, size_t *ret_n, struct pr_error *err)
+{
+        struct sock_fprog *f = NULL;
+        size_t n = 0;
+        int status, sig = 0, r = 0;
+
+        if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0)
+                return pr_err(err, errno, "container pid %d: seccomp: ptrace seize", (int)pid);
+        if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
+                r = pr_err(err, errno, "container pid %d: seccomp: ptrace interrupt", (int)pid);
+                goto detach;
+        }
+        while (waitpid(pid, &status, __WALL) < 0)
+                if (errno != EINTR) {
+                        r = pr_err(err, errno, "container pid %d: seccomp: wait", (int)pid);
+                        goto detach;
+                }
+        if (!WIFSTOPPED(status)) {
+                r = pr_err_msg(err, ESRCH, "container pid %d is gone", (int)pid);
+                goto out;
+        }
+        /* A signal that arrived first is handed back on detach. */
+        if (status >> 16 == 0)
+                sig = WSTOPSIG(status);
+        for (;;) {
+                long len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)n, NULL);
+                struct sock_fprog *p;
+
+                if (len < 0 && errno == ENOENT)
+                        break;
+                if (len <= 0 || len > BPF_MAXINSNS) {
+                        r = pr_err(err, len < 0 ? errno : EINVAL,
+                                   "container pid %d: seccomp filter %zu", (int)pid, n);
+                        goto detach;
+                }
+                p = pr_array_grow(&f, &n, sizeof(*f));
+                p->len = (unsigned short)len;
+                p->filter = pr_calloc((size_t)len, sizeof(struct sock_filter));
+                if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(n - 1), p->filter) != len) {
+                        r = pr_err(err, errno, "container pid %d: seccomp filter %zu", (int)pid,
+                                   n - 1);
+                        goto detach;
+                }
+        }
+detach:
+        (void)ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig);
+out:
+        if (r < 0) {
+                filters_free(f, n);
+                return r;
+        }
+        *ret = f;
+        *ret_n = n;
+        return 0;
+}
+
+/* CHILD: loads the filters oldest first, as PID 1 got them, while we still
+ * hold CAP_SYS_ADMIN (the container may not have no_new_privs). */
+static int load_seccomp(const struct exec_ctx *x, struct pr_error *err)
+{
+        for (size_t i = x->n_filters; i > 0; i--)
+                if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &x->filters[i - 1], 0, 0) < 0)
+                        return pr_err(err, errno, "load seccomp filter %zu", i - 1);
+        return 0;
+}
+
 /* ---- the children ------------------------------------------------------ */
 
 /* CHILD: sends the failure to the parent and exits. */
@@ -369,10 +453,14 @@ static int capset_all(const struct exec_identity *id)
 static int become(const struct exec_ctx *x, struct pr_error *err)
 {
         const struct exec_identity *id = &x->id;
+        int r;
 
         for (int c = 0; c <= x->last_cap; c++)
                 if (!(id->cap_bnd & (UINT64_C(1) << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
                         return pr_err(err, errno, "drop capability %d from the bounding set", c);
+        r = load_seccomp(x, err);
+        if (r < 0)
+                return r;
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return pr_err(err, errno, "prctl(PR_SET_KEEPCAPS)");
         if (setgroups(id->n_groups, id->groups) < 0)
@@ -545,6 +633,7 @@ static int read_last_cap(void)
 
 static void ctx_done(struct exec_ctx *x)
 {
+        filters_free(x->filters, x->n_filters);
         pr_strv_free(x->env);
         pr_strv_free(x->cgroup_procs);
         if (x->pidfd >= 0)
@@ -603,8 +692,7 @@ static int open_container(const struct exec_options *o, struct exec_ctx *x, stru
                 return pr_err(err, errno, "open '/dev/null'");
         x->last_cap = read_last_cap();
         if (x->id.seccomp == 2)
-                pr_log_debug("container pid %d: its seccomp filter is not copied to the command",
-                             (int)o->pid);
+                return copy_seccomp(o->pid, &x->filters, &x->n_filters, err);
         return 0;
 }
 

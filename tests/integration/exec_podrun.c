@@ -14,11 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -36,13 +40,14 @@ struct fake {
         char *rootfs;
         char *run_dir;
         pid_t pid;
-        char *cgroup; /* a cgroup made for the container, or NULL */
+        char *cgroup;    /* a cgroup made for the container, or NULL */
+        bool restricted; /* uid 1000, few capabilities, a seccomp filter */
 };
 
 static struct fake F;
 
-static const char *const applets[] = {"sh",  "sleep", "ps",   "hostname", "cat", "env",
-                                      "pwd", "tty",   "test", "id",       "true"};
+static const char *const applets[] = {"sh",  "sleep", "ps",   "hostname", "cat",  "env",
+                                      "pwd", "tty",   "test", "id",       "true", "mkdir"};
 
 static void build_rootfs(void)
 {
@@ -72,6 +77,30 @@ static void build_rootfs(void)
         }
 }
 
+/* CHILD: what a hardened container's PID 1 has: a bounding set of CHOWN
+ * and KILL, uid 1000 (which clears the other sets), and a seccomp filter
+ * refusing mkdir with EPERM. */
+static void restrict_self(void)
+{
+        struct sock_filter insns[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdir, 2, 0),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdirat, 1, 0),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        };
+        struct sock_fprog prog = {.len = PR_ELEMENTSOF(insns), .filter = insns};
+
+        for (int c = 0; c <= 40; c++)
+                if (c != 0 && c != 5)
+                        (void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+                _exit(20);
+        if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 ||
+            setresuid(1000, 1000, 1000) < 0)
+                _exit(21);
+}
+
 /* CHILD: PID 1 of the fake container. Errors exit with a distinct code. */
 static void __attribute__((noreturn)) container_main(int ready_fd)
 {
@@ -97,6 +126,8 @@ static void __attribute__((noreturn)) container_main(int ready_fd)
                 _exit(15);
         if (umount2("/oldroot", MNT_DETACH) < 0 || chdir("/work") < 0)
                 _exit(16);
+        if (F.restricted)
+                restrict_self();
         (void)close(ready_fd); /* close-on-exec anyway: EOF means exec'd */
         execve("/bin/sleep", argv, envp);
         _exit(17);
@@ -142,6 +173,11 @@ static void fake_start(void)
         F.rootfs = pr_asprintf("%s/rootfs", F.dir);
         F.run_dir = pr_asprintf("%s/run", F.dir);
         build_rootfs();
+        {
+                _cleanup_free_ char *tmp = pr_asprintf("%s/tmp", F.rootfs);
+
+                cr_assert_eq(chmod(tmp, 01777), 0);
+        }
         cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
         F.pid = (pid_t)syscall(SYS_clone,
                                CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
@@ -156,6 +192,12 @@ static void fake_start(void)
         (void)close(ready[0]);
         cr_assert_eq(waitpid(F.pid, NULL, WNOHANG), 0, "the fake container died");
         write_state("running", true);
+}
+
+static void fake_start_restricted(void)
+{
+        F.restricted = true;
+        fake_start();
 }
 
 static void fake_stop(void)
@@ -457,4 +499,49 @@ Test(exec_podrun, tty_from_the_container_devpts, .init = fake_start, .fini = fak
         cr_assert(strstr(out, "in-is-tty"), "%s", out);
         cr_assert(strstr(out, "got-abc"), "%s", out);
         (void)close(master);
+}
+
+static char *status_line(const char *status, const char *key)
+{
+        const char *p = strstr(status, key), *nl;
+
+        cr_assert_not_null(p, "no %s in %s", key, status);
+        nl = strchr(p, '\n');
+        return pr_strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+}
+
+/* The command has PID 1's uid, capability sets and seccomp filter. */
+Test(exec_podrun, takes_identity_capabilities_and_seccomp, .init = fake_start_restricted,
+     .fini = fake_stop)
+{
+        _cleanup_free_ char *path = pr_asprintf("/proc/%d/status", (int)F.pid);
+        _cleanup_free_ char *pid1 = NULL, *bnd = NULL, *eff = NULL, *bnd2 = NULL, *eff2 = NULL;
+        struct pr_error err = {};
+        struct run r;
+
+        cr_assert_eq(pr_read_file(path, 1 << 16, &pid1, NULL, &err), 0);
+        r = PODRUN(NULL, "exec", "app", "--", "id");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        cr_assert(pr_startswith(r.out, "uid=1000 gid=1000"), "%s", r.out);
+        run_done(&r);
+        r = PODRUN(NULL, "exec", "app", "--", "cat", "/proc/self/status");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        bnd = status_line(pid1, "CapBnd:");
+        bnd2 = status_line(r.out, "CapBnd:");
+        cr_assert_str_eq(bnd2, bnd);
+        cr_assert_str_eq(bnd2, "CapBnd:\t0000000000000021");
+        eff = status_line(pid1, "CapEff:");
+        eff2 = status_line(r.out, "CapEff:");
+        cr_assert_str_eq(eff2, eff);
+        cr_assert(strstr(r.out, "Seccomp:\t2\n"), "%s", r.out);
+        run_done(&r);
+        /* /tmp is writable, but the filter refuses mkdir. */
+        r = PODRUN(NULL, "exec", "app", "--", "sh", "-c", "echo x > /tmp/f && cat /tmp/f");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        cr_assert_str_eq(r.out, "x\n");
+        run_done(&r);
+        r = PODRUN(NULL, "exec", "app", "--", "mkdir", "/tmp/d");
+        cr_assert_eq(r.status, 1, "mkdir was not refused: %s", r.err);
+        cr_assert(strstr(r.err, "Operation not permitted"), "%s", r.err);
+        run_done(&r);
 }
