@@ -323,7 +323,7 @@ Test(pod_e2e, vanished_run_dir)
         while (state_proc_alive(&st->supervisor) || state_proc_alive(&st->infra) ||
                state_proc_alive(&st->containers[0].proc))
                 usleep(10000);
-        umount = pr_asprintf("grep -o ' %s[^ ]*' /proc/self/mountinfo | sort -r | "
+        umount = pr_asprintf("awk '$5 ~ \"^%s/\" {print $5}' /proc/self/mountinfo | sort -r | "
                              "xargs -r -n1 umount -l",
                              tmp);
         cr_assert_eq(system(umount), 0);
