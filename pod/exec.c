@@ -775,6 +775,15 @@ static int relay(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_
                                 continue;
                         return pr_err(err, errno, "exec: poll");
                 }
+                /* A resize first: keys typed after it must find the
+                 * command's terminal at its new size. */
+                if (p[2].revents) {
+                        struct signalfd_siginfo si;
+
+                        while (read(sigfd, &si, sizeof(si)) > 0)
+                                ;
+                        copy_winsize(isatty(in_fd) ? in_fd : out_fd, master);
+                }
                 if (p[0].revents) {
                         n = read(master, buf, sizeof(buf));
                         if (n > 0 && write_all(out_fd, buf, (size_t)n) < 0)
@@ -791,13 +800,6 @@ static int relay(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_
                                 (void)write_all(master, "\x04", 1);
                                 in_open = false;
                         }
-                }
-                if (p[2].revents) {
-                        struct signalfd_siginfo si;
-
-                        while (read(sigfd, &si, sizeof(si)) > 0)
-                                ;
-                        copy_winsize(isatty(in_fd) ? in_fd : out_fd, master);
                 }
                 if (p[3].revents) {
                         /* The command is gone; what it wrote is still in

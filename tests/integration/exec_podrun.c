@@ -448,19 +448,48 @@ Test(exec_podrun, joins_the_container_cgroup, .init = fake_start, .fini = fake_s
         run_done(&r);
 }
 
+/* Reads the test's end of the pty until needle shows up (or 10 s pass). */
+static bool read_until(int master, char *out, size_t size, size_t *len, const char *needle)
+{
+        while (!strstr(out, needle)) {
+                struct pollfd p = {.fd = master, .events = POLLIN};
+                ssize_t n;
+
+                if (*len + 1 >= size || poll(&p, 1, 10000) <= 0)
+                        return false;
+                n = read(master, out + *len, size - 1 - *len);
+                if (n <= 0)
+                        return false;
+                *len += (size_t)n;
+                out[*len] = '\0';
+        }
+        return true;
+}
+
+static void set_size(int fd, unsigned short rows, unsigned short cols)
+{
+        struct winsize ws = {.ws_row = rows, .ws_col = cols};
+
+        cr_assert_eq(ioctl(fd, TIOCSWINSZ, &ws), 0);
+}
+
 /* -t: podrun's stdin and stdout are a terminal the test holds the other
- * end of; the command must see a terminal of the container's devpts. */
-Test(exec_podrun, tty_from_the_container_devpts, .init = fake_start, .fini = fake_stop)
+ * end of. The command must get a terminal of the container's devpts at our
+ * size, follow a resize, read typed keys, and get ^C as its own SIGINT
+ * while podrun, in raw mode, lives on to report its exit status. */
+Test(exec_podrun, tty_from_the_container_devpts, .init = fake_start, .fini = fake_stop,
+     .timeout = 60)
 {
         _cleanup_free_ char *exe = pr_asprintf("%s/pod/cli/podrun", getenv("PODRUN_BUILD_DIR"));
         int master, status, unlock = 0;
-        char out[4096];
+        char out[8192] = "";
         size_t len = 0;
         pid_t pid;
 
         master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
         cr_assert_geq(master, 0);
         cr_assert_eq(ioctl(master, TIOCSPTLCK, &unlock), 0);
+        set_size(master, 40, 100);
         pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
@@ -472,32 +501,26 @@ Test(exec_podrun, tty_from_the_container_devpts, .init = fake_start, .fini = fak
                 (void)dup2(slave, 1);
                 (void)dup2(slave, 2);
                 execl(exe, exe, "--run-dir", F.run_dir, "exec", "-t", "app", "--", "sh", "-c",
-                      "tty; test -t 0 && echo in-is-tty; read x; echo got-$x; exit 3", NULL);
+                      "tty; test -t 0 && echo in-is-tty; stty size; read x; echo got-$x; "
+                      "stty size; trap 'echo caught-int; exit 5' INT; echo armed; read y; "
+                      "echo not-interrupted",
+                      NULL);
                 _exit(98);
         }
-        /* Typed input, then ^C must not kill podrun: raw mode passes it on. */
-        cr_assert_eq(write(master, "abc\r", 4), 4);
-        for (;;) {
-                struct pollfd p = {.fd = master, .events = POLLIN};
-                ssize_t n;
-
-                if (poll(&p, 1, 10000) <= 0)
-                        break;
-                n = read(master, out + len, sizeof(out) - 1 - len);
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-                out[len] = '\0';
-                if (strstr(out, "got-"))
-                        break;
-        }
-        cr_assert_eq(waitpid(pid, &status, 0), pid);
-        out[len] = '\0';
-        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d, output: %s", status,
-                  out);
-        cr_assert(strstr(out, "/dev/pts/0"), "%s", out);
+        cr_assert(read_until(master, out, sizeof(out), &len, "40 100\r\n"), "%s", out);
+        cr_assert(strstr(out, "/dev/pts/0\r\n"), "%s", out);
         cr_assert(strstr(out, "in-is-tty"), "%s", out);
-        cr_assert(strstr(out, "got-abc"), "%s", out);
+        set_size(master, 50, 120);
+        usleep(300 * 1000);
+        cr_assert_eq(write(master, "abc\r", 4), 4);
+        cr_assert(read_until(master, out, sizeof(out), &len, "armed"), "%s", out);
+        cr_assert(strstr(out, "got-abc\r\n50 120\r\n"), "%s", out);
+        cr_assert_eq(write(master, "\x03", 1), 1);
+        cr_assert(read_until(master, out, sizeof(out), &len, "caught-int"), "%s", out);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5, "status %d, output: %s", status,
+                  out);
+        cr_assert_null(strstr(out, "not-interrupted"), "%s", out);
         (void)close(master);
 }
 
