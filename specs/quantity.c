@@ -49,7 +49,6 @@ struct scanned {
         bool negative;
         const char *num, *denom, *suffix;
         size_t num_len, denom_len;
-        bool any_digit;
 };
 
 static int scan(const char *s, struct scanned *ret)
@@ -72,8 +71,7 @@ static int scan(const char *s, struct scanned *ret)
         /* Kubernetes reads "Ki", "-" and "." as zero, an accident of its
          * scanner; a quantity without a single digit is surely a typo, so
          * podrun refuses it rather than silently asking for nothing. */
-        r.any_digit = r.num_len + r.denom_len > 0;
-        if (!r.any_digit)
+        if (r.num_len + r.denom_len == 0)
                 return -EINVAL;
         r.suffix = p;
         while (*p && strchr("eEinumkKMGTP", *p))
