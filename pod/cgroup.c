@@ -591,6 +591,11 @@ int cg_attach(const struct cg *cg, pid_t pid, struct pr_error *err)
         return 0;
 }
 
+int cg_after_clone(void *data, pid_t pid, struct pr_error *err)
+{
+        return cg_attach(data, pid, err);
+}
+
 /* Reads "key N" from a flat-keyed cgroup file. */
 static int read_key(const char *path, const char *key, uint64_t *ret, struct pr_error *err)
 {
@@ -630,6 +635,20 @@ int cg_oom_kill_count(const struct cg *cg, uint64_t *ret, struct pr_error *err)
         }
         r = read_key(path, "oom_kill", ret, err);
         return r < 0 ? pr_err_wrap(err, "%s", cg->name) : 0;
+}
+
+int cg_oom_killed_since(const struct cg *cg, uint64_t *count, struct pr_error *err)
+{
+        uint64_t now;
+        int r;
+
+        r = cg_oom_kill_count(cg, &now, err);
+        if (r < 0)
+                return r;
+        if (now <= *count)
+                return 0;
+        *count = now;
+        return 1;
 }
 
 /* Visits cgroup.procs of dir and every cgroup beneath it: counts the

@@ -93,10 +93,20 @@ int cg_apply_limits(const struct cg *cg, const struct cg_limits *limits, struct 
  * anything of the container. */
 int cg_attach(const struct cg *cg, pid_t pid, struct pr_error *err);
 
+/* The same, shaped as struct ctr_spawn_opts.after_clone (pod/runtime.h):
+ * data is the container's const struct cg *. */
+int cg_after_clone(void *data, pid_t pid, struct pr_error *err);
+
 /* How many times the kernel's OOM killer killed a process in this cgroup
  * (v2 memory.events oom_kill; v1 memory.oom_control oom_kill). 0 when the
  * memory controller is absent. */
 int cg_oom_kill_count(const struct cg *cg, uint64_t *ret, struct pr_error *err);
+
+/* 1 when the OOM killer killed a process in the cgroup since *count was
+ * read (and *count is brought up to date), 0 when it did not. Take *count
+ * with cg_oom_kill_count() when the container starts; after it exits, 1
+ * means: terminated, reason OOMKilled, exit code 137. */
+int cg_oom_killed_since(const struct cg *cg, uint64_t *count, struct pr_error *err);
 
 /* Number of processes in the cgroup and beneath it (v2 hierarchy, or the
  * v1 freezer/pids/memory hierarchy). */

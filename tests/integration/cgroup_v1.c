@@ -320,7 +320,7 @@ Test(cgroup, oom_kill_is_counted_and_the_sibling_lives)
         struct pr_error err = {};
         struct cg *big = NULL, *side = NULL;
         int go1, out1, go2, out2, status;
-        uint64_t ooms = 99, side_ooms = 99;
+        uint64_t ooms = 99, side_ooms = 99, base = 0;
         pid_t h, s;
 
         cr_assert_eq(cg_container_create(pod, "hog", &small, &big, &err), 0, "%s", err.msg);
@@ -337,6 +337,8 @@ Test(cgroup, oom_kill_is_counted_and_the_sibling_lives)
         cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "hog status %d", status);
         cr_assert_eq(cg_oom_kill_count(big, &ooms, &err), 0, "%s", err.msg);
         cr_assert_geq(ooms, 1);
+        cr_assert_eq(cg_oom_killed_since(big, &base, &err), 1);
+        cr_assert_eq(base, ooms);
         cr_assert_eq(cg_oom_kill_count(side, &side_ooms, &err), 0, "%s", err.msg);
         cr_assert_eq(side_ooms, 0);
         /* The other container of the pod is untouched. */

@@ -182,6 +182,8 @@ Test(cgroup, v2_tree_layout_and_limit_files, .init = make_tree, .fini = remove_t
 
         cr_assert_eq(cg_attach(ctr, 12345, &err), 0, "%s", err.msg);
         assert_file(want_ctr, "cgroup.procs", "12345");
+        cr_assert_eq(cg_after_clone(ctr, 678, &err), 0, "%s", err.msg);
+        assert_file(want_ctr, "cgroup.procs", "678");
         /* No memory.events: nothing known, zero. */
         cr_assert_eq(cg_oom_kill_count(ctr, &ooms, &err), 0);
         cr_assert_eq(ooms, 0);
@@ -201,7 +203,7 @@ Test(cgroup, v2_oom_counter_is_read_from_memory_events, .init = make_tree, .fini
         struct pr_error err = {};
         struct cg *pod = NULL, *ctr = NULL;
         _cleanup_free_ char *events = NULL;
-        uint64_t ooms = 0;
+        uint64_t ooms = 0, base;
         FILE *f;
 
         cr_assert_eq(cg_pod_create(&opts, "web", &pod, &err), 0, "%s", err.msg);
@@ -213,6 +215,12 @@ Test(cgroup, v2_oom_counter_is_read_from_memory_events, .init = make_tree, .fini
         fclose(f);
         cr_assert_eq(cg_oom_kill_count(ctr, &ooms, &err), 0, "%s", err.msg);
         cr_assert_eq(ooms, 2);
+        /* The supervisor's question after an exit: did it grow? */
+        base = 1;
+        cr_assert_eq(cg_oom_killed_since(ctr, &base, &err), 1);
+        cr_assert_eq(base, 2);
+        cr_assert_eq(cg_oom_killed_since(ctr, &base, &err), 0);
+        cr_assert_eq(base, 2);
         f = fopen(events, "we");
         fputs("oom_kill x\n", f);
         fclose(f);
