@@ -124,23 +124,6 @@ static void val_dns_config(struct val_ctx *c)
         }
 }
 
-/* validateHostUsers: a user namespace does not mix with the host's other
- * namespaces (permission surprises and no use case, says Kubernetes). */
-static void val_host_users(struct val_ctx *c)
-{
-        const struct spec_pod *pod = c->pod;
-        static const char detail[] = "when `pod.Spec.HostUsers` is false";
-
-        if (!pod->host_users.set || pod->host_users.value)
-                return;
-        if (pod->host_network)
-                val_forbidden(c, "spec.hostNetwork", detail);
-        if (pod->host_pid)
-                val_forbidden(c, "spec.hostPID", detail);
-        if (pod->host_ipc)
-                val_forbidden(c, "spec.hostIPC", detail);
-}
-
 void val_pod_spec(struct val_ctx *c)
 {
         const struct spec_pod *pod = c->pod;
@@ -152,7 +135,6 @@ void val_pod_spec(struct val_ctx *c)
                 val_required(c, "spec.restartPolicy", NULL);
         val_pod_security(c);
         val_dns_config(c);
-        val_host_users(c);
         if (pod->termination_grace_period_seconds < 0)
                 val_invalid_int(c, "spec.terminationGracePeriodSeconds",
                                 pod->termination_grace_period_seconds,
