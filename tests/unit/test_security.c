@@ -630,3 +630,48 @@ Test(security, final_privileged_keeps_everything)
         cr_assert_eq(r.unshare_errno, 0);
         sec_profile_free(p);
 }
+
+#if defined(__x86_64__)
+/* A 32-bit syscall from a 64-bit process (int 0x80): the compat ABI must
+ * not be a way around a denylist. */
+static int int80(int nr, int a, int b, int c)
+{
+        long ret;
+
+        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+        return (int)ret;
+}
+
+enum { I386_GETPID = 20, I386_KEYCTL = 288 };
+
+static void child_compat(struct sec_profile *p, int out)
+{
+        struct pr_error err = {};
+
+        /* Is the compat ABI there at all? */
+        put_int(out, int80(I386_GETPID, 0, 0, 0) == getpid());
+        put_int(out, int80(I386_KEYCTL, 0, -3, 0));
+        if (sec_seccomp_load(p, &err) < 0)
+                _exit(3);
+        put_int(out, int80(I386_KEYCTL, 0, -3, 0));
+}
+
+Test(security, seccomp_covers_the_32_bit_abi)
+{
+        struct fixture f;
+        struct sec_profile *p;
+        int v[3];
+
+        require_root();
+        fixture_init(&f);
+        p = build(&f);
+        cr_assert_eq(run_child(p, child_compat, v, 3), 3);
+        if (!v[0]) {
+                sec_profile_free(p);
+                cr_skip_test("no 32-bit syscall ABI on this kernel");
+        }
+        cr_assert_neq(v[1], -EPERM, "keyctl refused without a filter");
+        cr_assert_eq(v[2], -EPERM, "32-bit keyctl: %d", v[2]);
+        sec_profile_free(p);
+}
+#endif
