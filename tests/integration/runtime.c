@@ -723,7 +723,11 @@ Test(runtime, hooks_security_identity)
 
         /* A security profile and a non-root identity, seen from inside. */
         seen = (struct hook_seen){};
-        t = pod_add(&p, "secure", "sh|-c|/probe caps; /probe fds; /probe id");
+        t = pod_add(&p, "secure",
+                    "sh|-c|/probe caps; /probe fds; /probe id; /probe write /data/by-1000 x;"
+                    " /probe write /dev/termination-log bye");
+        ctr_mount(t, &p.volumes[0], "/data", NULL, false);
+        spec.termination_message_path = (char *)"/dev/termination-log";
         t->c.spec = &spec;
         t->c.uid = 1000;
         t->c.gid = 1000;
@@ -747,6 +751,17 @@ Test(runtime, hooks_security_identity)
         /* Only 0, 1, 2 reach the container (CVE-2024-21626); sh adds none. */
         cr_expect(!strstr(out, "\n3 "), "%s", out);
         cr_expect(strstr(out, "uid=1000 gid=1000 groups=1000,2000\n"), "%s", out);
+        /* emptyDirs are writable by any user; the termination message file
+         * outlives the container's /dev. */
+        {
+                _cleanup_free_ char *made = pr_asprintf("%s/by-1000", p.volumes[0].path);
+                _cleanup_free_ char *tlog = pr_asprintf("%s/termination-log", t->c.dir);
+                _cleanup_free_ char *msg = NULL;
+
+                cr_expect(exists(made), "%s", out);
+                cr_assert_eq(pr_read_file(tlog, 4096, &msg, NULL, &err), 0, "%s", err.msg);
+                cr_expect_str_eq(msg, "bye\n");
+        }
         sec_profile_free(prof);
         t->c.spec = NULL;
         t->c.groups = NULL;
