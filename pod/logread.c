@@ -248,23 +248,34 @@ int logs_instance_files(const char *dir, unsigned restart_count, char ***ret, st
 
 /* ---- finding the last N lines ----------------------------------------- */
 
-/* Whether the CRI line starting at off is an F line (ends a logical line).
- * A line that does not parse counts as one, as kubelet counts it. */
-static bool line_is_full(int fd, off_t off)
+/* Whether a CRI line whose first bytes are head is an F line (ends a
+ * logical line). A line that does not parse counts as one, as kubelet
+ * counts it. */
+static bool head_is_full(const char *head, size_t n)
 {
-        char head[80];
-        ssize_t n = pread(fd, head, sizeof(head), off);
-        const char *p, *end;
+        const char *p, *end = head + n;
 
-        if (n <= 0)
-                return true;
-        end = head + n;
-        p = memchr(head, ' ', (size_t)n);
+        p = memchr(head, ' ', n);
         if (p)
                 p = memchr(p + 1, ' ', (size_t)(end - p - 1));
         if (!p || p + 1 >= end)
                 return true;
         return p[1] != 'P';
+}
+
+#define HEAD_MAX 80 /* more than "<time with offset> stdout P " */
+
+/* The same for the line starting at off: from the block in hand when its
+ * head is there, else with one small pread. */
+static bool line_is_full(int fd, off_t off, const char *blk, off_t blk_pos, size_t blk_len)
+{
+        char head[HEAD_MAX];
+        ssize_t n;
+
+        if (off >= blk_pos && off + HEAD_MAX <= blk_pos + (off_t)blk_len)
+                return head_is_full(blk + (off - blk_pos), HEAD_MAX);
+        n = pread(fd, head, sizeof(head), off);
+        return n <= 0 || head_is_full(head, (size_t)n);
 }
 
 /* The offset just past the last '\n' of the file: a line still being
@@ -309,19 +320,24 @@ static int scan_back(int fd, uint64_t want, uint64_t *count, off_t *ret_off)
                 pos -= (off_t)n;
                 if (pread(fd, blk, n, pos) != (ssize_t)n)
                         return -EIO;
-                for (size_t i = n; i > 0; i--) {
-                        off_t p = pos + (off_t)i - 1;
+                for (size_t i = n; i > 0;) {
+                        const char *nl = memrchr(blk, '\n', i);
+                        off_t p;
 
-                        if (blk[i - 1] != '\n' || p >= end - 1)
-                                continue;
-                        if (line_is_full(fd, p + 1) && ++*count == want) {
+                        if (!nl)
+                                break;
+                        i = (size_t)(nl - blk);
+                        p = pos + (off_t)i;
+                        if (p >= end - 1)
+                                continue; /* the newline ending the last line */
+                        if (line_is_full(fd, p + 1, blk, pos, n) && ++*count == want) {
                                 *ret_off = line_after;
                                 return 1;
                         }
                         line_after = p + 1;
                 }
         }
-        if (end > 0 && line_is_full(fd, 0) && ++*count == want) {
+        if (end > 0 && line_is_full(fd, 0, NULL, -1, 0) && ++*count == want) {
                 *ret_off = line_after;
                 return 1;
         }

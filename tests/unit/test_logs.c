@@ -591,6 +591,30 @@ Test(logs, tail_counts_logical_lines_across_rotations)
         tmpdir_done(&t);
 }
 
+/* Many short lines: block boundaries of the backward scan fall inside line
+ * heads, and the count runs across a rotation. */
+Test(logs, tail_across_read_blocks)
+{
+        struct logs_options o = {.max_file_bytes = 1024 * 1024, .max_files = 3};
+        _cleanup_(logs_writer_freep) struct logs_writer *w = NULL;
+        struct tmpdir t;
+        char line[32];
+
+        tmpdir_make(&t);
+        w = open_writer(t.path, 0, &o);
+        for (int i = 0; i < 30000; i++) {
+                int len = snprintf(line, sizeof(line), "n%d\n", i);
+
+                put(w, LOGS_STDOUT, line, (size_t)len);
+        }
+        check_tail(t.path, 30000, 1);
+        check_tail(t.path, 30000, 1500);
+        check_tail(t.path, 30000, 7777);
+        check_tail(t.path, 30000, 29999);
+        check_tail(t.path, 30000, 30000);
+        tmpdir_done(&t);
+}
+
 Test(logs, tail_ignores_an_unterminated_last_line)
 {
         struct tmpdir t;
