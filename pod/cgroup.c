@@ -26,6 +26,7 @@
 #include "pod/base/fs.h"
 #include "pod/base/log.h"
 #include "pod/base/util.h"
+#include "pod/cgroup-int.h"
 #include "specs/specs.h"
 
 /* Hierarchies a cgroup lives in. In v2 mode only CG_UNIFIED is used; in v1
@@ -72,19 +73,6 @@ enum cg_mode cg_mode_from_string(const char *s)
                         return (enum cg_mode)i;
         return _CG_MODE_INVALID;
 }
-
-/* The devices a container's /dev holds (REFERENCE.md); mknod of anything
- * else, block devices above all, is refused by the kernel. */
-static const char *const allowed_devices[] = {
-    "c 1:3 rwm",   /* null */
-    "c 1:5 rwm",   /* zero */
-    "c 1:7 rwm",   /* full */
-    "c 1:8 rwm",   /* random */
-    "c 1:9 rwm",   /* urandom */
-    "c 5:0 rwm",   /* tty */
-    "c 5:2 rwm",   /* ptmx */
-    "c 136:* rwm", /* pts */
-};
 
 uint64_t cg_cpu_shares_from_milli(int64_t milli)
 {
@@ -507,8 +495,18 @@ static int apply_v1(const struct cg *cg, const struct cg_limits *l, struct pr_er
         }
         if (r >= 0 && l->restrict_devices) {
                 r = write_limit(cg, CG_DEVICES, "devices.deny", "a", err);
-                for (size_t i = 0; r >= 0 && i < PR_ELEMENTSOF(allowed_devices); i++)
-                        r = write_limit(cg, CG_DEVICES, "devices.allow", allowed_devices[i], err);
+                for (size_t i = 0; r >= 0 && i < cg_n_allowed_devices; i++) {
+                        const struct cg_device_rule *d = &cg_allowed_devices[i];
+                        char rule[48];
+
+                        if (d->minor < 0)
+                                (void)snprintf(rule, sizeof(rule), "%c %u:* rwm", d->type,
+                                               d->major);
+                        else
+                                (void)snprintf(rule, sizeof(rule), "%c %u:%d rwm", d->type,
+                                               d->major, d->minor);
+                        r = write_limit(cg, CG_DEVICES, "devices.allow", rule, err);
+                }
         }
         return r;
 }
@@ -538,9 +536,13 @@ static int apply_v2(const struct cg *cg, const struct cg_limits *l, struct pr_er
                 (void)snprintf(buf, sizeof(buf), "%" PRId64, l->pids_max);
                 r = write_limit(cg, CG_UNIFIED, "pids.max", buf, err);
         }
-        /* TODO(issue 6): the v2 device controller is a BPF program. */
-        if (r >= 0 && l->restrict_devices)
-                pr_log_debug("cgroups: %s: no device filter on cgroup v2; skipping", cg->name);
+        /* Only a real cgroup2 directory takes a program (tests write
+         * limits into a plain tree). */
+        if (r >= 0 && l->restrict_devices && is_fs(cg->paths[CG_UNIFIED], CGROUP2_SUPER_MAGIC)) {
+                r = cg_devices_attach_bpf(cg->paths[CG_UNIFIED], err);
+                if (r < 0)
+                        r = pr_err_wrap(err, "%s", cg->name);
+        }
         return r;
 }
 

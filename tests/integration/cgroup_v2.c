@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -325,4 +326,58 @@ Test(cgroup, remove_kills_escaped_and_forking_processes)
         cr_assert_eq(cg_remove(pod, &err), 0, "%s", err.msg);
         close(out);
         cg_free(ctr);
+}
+
+/* Tries mknod of a block device (8:0) and of /dev/null (1:3) in a
+ * temporary directory; reports both errnos. */
+static void mknoder(int out)
+{
+        char dir[] = "/tmp/podrun-mknod-XXXXXX";
+        _cleanup_free_ char *blk = NULL, *chr = NULL;
+        int e[2] = {0, 0};
+
+        if (!mkdtemp(dir))
+                _exit(30);
+        blk = pr_asprintf("%s/sda", dir);
+        chr = pr_asprintf("%s/null", dir);
+        if (mknod(blk, S_IFBLK | 0600, makedev(8, 0)) < 0)
+                e[0] = errno;
+        if (mknod(chr, S_IFCHR | 0666, makedev(1, 3)) < 0)
+                e[1] = errno;
+        (void)unlink(blk);
+        (void)unlink(chr);
+        (void)rmdir(dir);
+        (void)!write(out, e, sizeof(e));
+}
+
+static void run_mknod(bool restrict_devices, int ret[2])
+{
+        struct cg_limits l = {.restrict_devices = restrict_devices};
+        struct pr_error err = {};
+        struct cg *ctr = NULL;
+        int go, out, status;
+        pid_t pid;
+
+        cr_assert_eq(cg_container_create(pod, restrict_devices ? "app" : "priv", &l, &ctr, &err), 0,
+                     "%s", err.msg);
+        pid = spawn_waiting(mknoder, &go, &out);
+        cr_assert_eq(cg_attach(ctr, pid, &err), 0, "%s", err.msg);
+        release(go);
+        cr_assert_eq(read(out, ret, 2 * sizeof(int)), 2 * sizeof(int));
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        close(out);
+        cg_free(ctr);
+}
+
+Test(cgroup, bpf_device_filter_refuses_block_devices)
+{
+        int e[2];
+
+        run_mknod(true, e);
+        cr_assert_eq(e[0], EPERM, "mknod block: %d", e[0]);
+        cr_assert_eq(e[1], 0, "mknod /dev/null: %d", e[1]);
+        /* Companion: without the filter (privileged) the same mknod works. */
+        run_mknod(false, e);
+        cr_assert_eq(e[0], 0, "privileged mknod block: %d", e[0]);
+        cr_assert_eq(e[1], 0);
 }
