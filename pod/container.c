@@ -539,6 +539,56 @@ static int take_tty(struct spawn_fds *f, bool stdin_open, struct pr_error *err)
         return 0;
 }
 
+static int prepare(const struct pod_plan *plan, const struct plan_container *c,
+                   const struct infra *infra, struct spawn_fds *f, struct pr_error *err)
+{
+        int r;
+
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (c->mounts[i].host_path) {
+                        r = volume_check_host_path(&c->mounts[i], err);
+                        if (r < 0)
+                                return pr_err_wrap(err, "volume '%s'", c->mounts[i].volume);
+                }
+        r = prepare_dirs(c, err);
+        if (r >= 0)
+                r = open_fds(plan, c, infra, f, err);
+        return r;
+}
+
+/* Sync point 1 reached: the child waits on f->sync. Our copies of its ends
+ * go now, so that EOF on the start pipe means exec and the pipes end when
+ * the container's side does. */
+static void drop_child_ends(struct spawn_fds *f)
+{
+        int *ends[] = {&f->sync[0], &f->start[1], &f->out[1], &f->errp[1], &f->in[0], &f->tty[1]};
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(ends); i++) {
+                pr_closep(ends[i]);
+                *ends[i] = -1;
+        }
+}
+
+/* Sync points 2 and 3: the hook, then go; with a tty, the terminal back. */
+static int release_child(const struct plan_container *c, const struct ctr_spawn_opts *opts,
+                         pid_t pid, struct spawn_fds *f, uint64_t *ret_start_time,
+                         struct pr_error *err)
+{
+        int r;
+
+        if (opts && opts->after_clone) {
+                r = opts->after_clone(opts->data, pid, err);
+                if (r < 0)
+                        return r;
+        }
+        r = state_proc_start_time(pid, ret_start_time, err);
+        if (r >= 0 && write(f->sync[1], "g", 1) != 1)
+                r = pr_err(err, errno, "wake the container process");
+        if (r >= 0 && c->tty)
+                r = take_tty(f, c->stdin_open, err);
+        return r;
+}
+
 static int spawn(const struct pod_plan *plan, const struct plan_container *c,
                  const struct infra *infra, const struct ctr_spawn_opts *opts,
                  struct ctr_process *ret, struct pr_error *err)
@@ -551,15 +601,7 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
         uint64_t start_time = 0;
 
         memset(&f, -1, sizeof(f));
-        for (size_t i = 0; i < c->n_mounts; i++)
-                if (c->mounts[i].host_path) {
-                        r = volume_check_host_path(&c->mounts[i], err);
-                        if (r < 0)
-                                return pr_err_wrap(err, "volume '%s'", c->mounts[i].volume);
-                }
-        r = prepare_dirs(c, err);
-        if (r >= 0)
-                r = open_fds(plan, c, infra, &f, err);
+        r = prepare(plan, c, infra, &f, err);
         if (r < 0)
                 return r;
         order = sort_mounts(c);
@@ -575,38 +617,15 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
             .tty_sock = f.tty[1],
         };
         memcpy(x.ns_fds, f.ns, sizeof(x.ns_fds));
-        pid = clone_child(plan, &f, &pidfd, &x, err);
-        if (pid < 0) {
-                r = pid;
-                pid = 0;
+        r = clone_child(plan, &f, &pidfd, &x, err);
+        if (r < 0)
                 return r;
-        }
-        /* Sync point 1 reached: the child waits on f.sync. Our copies of its
-         * ends go now, so EOF on the start pipe means exec. */
-        pr_closep(&f.sync[0]);
-        pr_closep(&f.start[1]);
-        pr_closep(&f.out[1]);
-        pr_closep(&f.errp[1]);
-        pr_closep(&f.in[0]);
-        pr_closep(&f.tty[1]);
-        f.sync[0] = f.start[1] = f.out[1] = f.errp[1] = f.in[0] = f.tty[1] = -1;
-        /* Sync point 2. */
-        if (opts && opts->after_clone) {
-                r = opts->after_clone(opts->data, pid, err);
-                if (r < 0) {
-                        (void)close(pidfd);
-                        return r;
-                }
-        }
-        r = state_proc_start_time(pid, &start_time, err);
-        /* Sync point 3: go. */
-        if (r >= 0 && write(f.sync[1], "g", 1) != 1)
-                r = pr_err(err, errno, "wake the container process");
-        if (r >= 0 && c->tty)
-                r = take_tty(&f, c->stdin_open, err);
+        pid = r;
+        drop_child_ends(&f);
+        r = release_child(c, opts, pid, &f, &start_time, err);
         if (r < 0) {
                 (void)close(pidfd);
-                return r;
+                return r; /* pid is killed and reaped on the way out */
         }
         *ret = (struct ctr_process){
             .pid = pid,
