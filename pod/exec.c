@@ -112,8 +112,11 @@ int exec_parse_status(const char *text, struct exec_identity *ret, struct pr_err
                         v = strtoull(g, &end, 10);
                         if (end == g)
                                 return pr_err_msg(err, EINVAL, "process status: bad Groups");
-                        if (id.n_groups < PR_ELEMENTSOF(id.groups))
-                                id.groups[id.n_groups++] = (gid_t)v;
+                        if (id.n_groups == PR_ELEMENTSOF(id.groups))
+                                return pr_err_msg(err, E2BIG,
+                                                  "process status: more than %zu groups",
+                                                  PR_ELEMENTSOF(id.groups));
+                        id.groups[id.n_groups++] = (gid_t)v;
                         g = end;
                 }
         }
@@ -593,12 +596,15 @@ static void __attribute__((noreturn)) run_helper(const struct exec_ctx *x, int e
          * through /proc/<pid>/fd before execve closes them. */
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        /* 2. helper: cgroups, then namespaces. */
         join_cgroups(x, errfd);
         if (x->ns_flags && setns(x->pidfd, x->ns_flags) < 0) {
                 (void)pr_err(&err, errno, "join the namespaces of container pid %d",
                              (int)x->o->pid);
                 child_fail(errfd, 1, &err);
         }
+        /* 3. helper: fork the command, which execs (EOF on the pipe) or
+         * writes its failure there and exits 126, 127 or 1. */
         pid = fork();
         if (pid < 0) {
                 (void)pr_err(&err, errno, "fork");
@@ -606,6 +612,7 @@ static void __attribute__((noreturn)) run_helper(const struct exec_ctx *x, int e
         }
         if (pid == 0)
                 run_command(x, errfd);
+        /* 4. helper: wait and pass the command's status on. */
         (void)close(errfd);
         if (x->pty_slave >= 0)
                 (void)close(x->pty_slave);
@@ -865,6 +872,7 @@ int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err
                 goto out;
         if (o->tty)
                 copy_winsize(isatty(in_fd) ? in_fd : out_fd, master);
+        /* 1. parent: fork the helper, which joins the container (2.). */
         helper = fork();
         if (helper < 0) {
                 r = pr_err(err, errno, "fork");
@@ -886,6 +894,8 @@ int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err
                 if (r < 0)
                         goto out;
         }
+        /* 5. parent: the helper's exit carries the command's status; a
+         * record in the pipe says the command never ran. */
         r = wait_helper(&helper, &status);
         if (r < 0) {
                 r = pr_err(err, -r, "exec: wait");
