@@ -257,6 +257,28 @@ static int exec_command(const struct child_ctx *x, struct pr_error *err)
         return pr_err_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", argv[0]);
 }
 
+/* A supervisor started with 0, 1 or 2 closed gets pipes and namespace fds
+ * there; the dup2() onto stdio would silently replace them. Everything the
+ * child still needs moves above 2 first. */
+static int move_above_stdio(struct child_ctx *x)
+{
+        int *fds[3 + 3 + _NS_MAX] = {&x->sync_fd, &x->err_fd, &x->tty_sock};
+        size_t n = 3;
+
+        for (int i = 0; i < 3; i++)
+                fds[n++] = &x->stdio[i];
+        for (int i = 0; i < _NS_MAX; i++)
+                fds[n++] = &x->ns_fds[i];
+        for (size_t i = 0; i < n; i++) {
+                if (*fds[i] < 0 || *fds[i] > 2)
+                        continue;
+                *fds[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 3);
+                if (*fds[i] < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
 /* CHILD. Sync point 3 first: nothing happens before the parent has run
  * after_clone (the cgroup move) and said go. */
 static _Noreturn void child_main(struct child_ctx *x)
@@ -277,6 +299,8 @@ static _Noreturn void child_main(struct child_ctx *x)
          * execve; the supervisor's handlers must never run in this process. */
         for (int sig = 1; sig < _NSIG; sig++)
                 (void)signal(sig, SIG_DFL);
+        if (move_above_stdio(x) < 0)
+                _exit(START_ERROR_EXIT);
         do
                 n = read(x->sync_fd, &go, 1);
         while (n < 0 && errno == EINTR);

@@ -429,8 +429,12 @@ static _Noreturn void exec_pause(const char *pause_path, char *const *argv, int 
         /* The supervisor's handlers (libuv's) must not run here. */
         for (int sig = 1; sig < _NSIG; sig++)
                 (void)signal(sig, SIG_DFL);
-        /* Above every fd that is about to be replaced, then into place: pause
-         * keeps 0-2 on /dev/null and its ready fd as 3; all else closes on exec. */
+        /* Above every fd that is about to be replaced (a supervisor with 0-2
+         * closed has its pipes there), then into place: pause keeps 0-2 on
+         * /dev/null and its ready fd as 3; all else closes on exec. */
+        err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, 10);
+        if (err_fd < 0)
+                _exit(127);
         devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
         ready_fd = fcntl(ready_fd, F_DUPFD_CLOEXEC, 10);
         if (devnull < 0 || ready_fd < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
