@@ -35,12 +35,14 @@
 #include "pod/base/log.h"
 #include "pod/base/util.h"
 #include "pod/plan.h"
+#include "pod/security-int.h"
 
 #define CAPBIT(c) (UINT64_C(1) << (c))
 
 enum sec_seccomp_mode {
         SEC_SECCOMP_UNCONFINED,
         SEC_SECCOMP_RUNTIME_DEFAULT,
+        SEC_SECCOMP_LOCALHOST,
 };
 
 struct sec_profile {
@@ -266,7 +268,7 @@ static int add_clone_rules(scmp_filter_ctx ctx, struct pr_error *err)
 
 /* The other ABIs a native binary can reach (int 0x80, x32): without them a
  * 32-bit syscall would be killed, as Docker's profile lists them too. */
-static void add_compat_arches(scmp_filter_ctx ctx)
+void sec_seccomp_add_compat_arches(scmp_filter_ctx ctx)
 {
         uint32_t native = seccomp_arch_native();
 
@@ -278,8 +280,10 @@ static void add_compat_arches(scmp_filter_ctx ctx)
         }
 }
 
-static int export_filter(scmp_filter_ctx ctx, struct sec_profile *p, struct pr_error *err)
+int sec_seccomp_export(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_n,
+                       struct pr_error *err)
 {
+        _cleanup_free_ struct sock_filter *bpf = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
         ssize_t n;
@@ -298,11 +302,12 @@ static int export_filter(scmp_filter_ctx ctx, struct sec_profile *p, struct pr_e
             st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
                 return pr_err_msg(err, EINVAL, "seccomp: the filter has an invalid size %jd",
                                   (intmax_t)st.st_size);
-        p->bpf = pr_malloc((size_t)st.st_size);
-        n = pread(fd, p->bpf, (size_t)st.st_size, 0);
+        bpf = pr_malloc((size_t)st.st_size);
+        n = pread(fd, bpf, (size_t)st.st_size, 0);
         if (n != st.st_size)
                 return pr_err(err, n < 0 ? errno : EIO, "seccomp: read the filter back");
-        p->n_bpf = (size_t)st.st_size / sizeof(struct sock_filter);
+        *ret_n = (size_t)st.st_size / sizeof(struct sock_filter);
+        *ret = PR_TAKE_PTR(bpf);
         return 0;
 }
 
@@ -314,16 +319,37 @@ static int compile_seccomp(struct sec_profile *p, struct pr_error *err)
         ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!ctx)
                 return pr_err_msg(err, ENOMEM, "seccomp: seccomp_init failed");
-        add_compat_arches(ctx);
+        sec_seccomp_add_compat_arches(ctx);
         for (size_t i = 0; i < sec_seccomp_n_rules && r >= 0; i++)
                 if (!(p->caps & sec_seccomp_rules[i].allowed_by))
                         r = add_rule(ctx, &sec_seccomp_rules[i], err);
         if (r >= 0 && !(p->caps & CAPBIT(CAP_SYS_ADMIN)))
                 r = add_clone_rules(ctx, err);
         if (r >= 0)
-                r = export_filter(ctx, p, err);
+                r = sec_seccomp_export(ctx, &p->bpf, &p->n_bpf, err);
         seccomp_release(ctx);
         return r;
+}
+
+/* kubelet reads Localhost profiles under <root-dir>/seccomp; podrun under
+ * <--root>/seccomp, found from the pod's <root>/pods/<name>. The spec's
+ * validation already keeps the name relative and without "..". */
+static int compile_localhost(const struct pod_plan *plan, const char *name, struct sec_profile *p,
+                             struct pr_error *err)
+{
+        _cleanup_free_ char *suffix = pr_asprintf("/pods/%s", plan->name);
+        _cleanup_free_ char *root = NULL, *path = NULL;
+
+        if (!name || !*name || name[0] == '/' || strstr(name, ".."))
+                return pr_err_usage(err,
+                                    "seccomp profile Localhost '%s': must be a relative "
+                                    "path without '..'",
+                                    name ? name : "");
+        if (!plan->root_dir || !pr_endswith(plan->root_dir, suffix))
+                return pr_err_msg(err, EINVAL, "seccomp profile Localhost: no root directory");
+        root = pr_strndup(plan->root_dir, strlen(plan->root_dir) - strlen(suffix));
+        path = pr_asprintf("%s/seccomp/%s", root, name);
+        return sec_seccomp_localhost(path, p->caps, &p->bpf, &p->n_bpf, err);
 }
 
 struct sec_profile *sec_profile_free(struct sec_profile *p)
@@ -398,11 +424,12 @@ int sec_profile_build(const struct pod_plan *plan, const struct plan_container *
                 return pr_err_wrap(err, "container '%s'", c->name);
         p->masks = sc->proc_mount != SPEC_PROC_MOUNT_UNMASKED;
         type = effective_seccomp(plan, c->spec, &localhost);
-        if (type == SPEC_SECCOMP_LOCALHOST)
-                return pr_err_msg(err, EOPNOTSUPP,
-                                  "container '%s': seccomp profile Localhost '%s': "
-                                  "not supported by podrun, use RuntimeDefault or Unconfined",
-                                  c->name, localhost ? localhost : "");
+        if (type == SPEC_SECCOMP_LOCALHOST) {
+                p->seccomp = SEC_SECCOMP_LOCALHOST;
+                r = compile_localhost(plan, localhost, p, err);
+                if (r < 0)
+                        return pr_err_wrap(err, "container '%s'", c->name);
+        }
         if (type == SPEC_SECCOMP_RUNTIME_DEFAULT) {
                 p->seccomp = SEC_SECCOMP_RUNTIME_DEFAULT;
                 r = compile_seccomp(p, err);
@@ -430,7 +457,13 @@ bool sec_profile_masks(const struct sec_profile *p)
 
 const char *sec_profile_seccomp_name(const struct sec_profile *p)
 {
-        return p->seccomp == SEC_SECCOMP_RUNTIME_DEFAULT ? "RuntimeDefault" : "Unconfined";
+        static const char *const names[] = {
+            [SEC_SECCOMP_UNCONFINED] = "Unconfined",
+            [SEC_SECCOMP_RUNTIME_DEFAULT] = "RuntimeDefault",
+            [SEC_SECCOMP_LOCALHOST] = "Localhost",
+        };
+
+        return names[p->seccomp];
 }
 
 int sec_check_non_root(const struct pod_plan *plan, const struct plan_container *c,

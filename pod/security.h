@@ -42,7 +42,7 @@ struct sec_profile *sec_profile_free(struct sec_profile *p);
 uint64_t sec_profile_caps(const struct sec_profile *p);
 bool sec_profile_no_new_privs(const struct sec_profile *p);
 bool sec_profile_masks(const struct sec_profile *p);
-/* "RuntimeDefault" or "Unconfined". */
+/* "RuntimeDefault", "Localhost" or "Unconfined". */
 const char *sec_profile_seccomp_name(const struct sec_profile *p);
 
 /* Refuses a container that would run as UID 0 under runAsNonRoot, with

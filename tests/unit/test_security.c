@@ -12,12 +12,15 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pod/base/error.h"
+#include "pod/base/fs.h"
 #include "pod/base/util.h"
 #include "pod/plan.h"
 #include "pod/security.h"
@@ -217,36 +220,20 @@ Test(security, profile_default_privileged_and_overrides)
         cr_assert_str_eq(sec_profile_seccomp_name(p), "RuntimeDefault");
         sec_profile_free(p);
 
+        /* A Localhost profile that is not there. */
         f.spec.security_context.seccomp.type = SPEC_SECCOMP_LOCALHOST;
-        f.spec.security_context.seccomp.localhost_profile = (char *)"profiles/audit.json";
+        f.spec.security_context.seccomp.localhost_profile = (char *)"profiles/none.json";
+        f.plan.root_dir = (char *)"/nonexistent-podrun/pods/web";
         p = NULL;
-        cr_assert_eq(sec_profile_build(&f.plan, &f.c, &p, &err), -EOPNOTSUPP);
+        cr_assert_eq(sec_profile_build(&f.plan, &f.c, &p, &err), -ENOENT);
         cr_assert_null(p);
-        cr_assert(strstr(err.msg, "container 'app': seccomp profile Localhost "
-                                  "'profiles/audit.json'") == err.msg,
-                  "%s", err.msg);
-}
-
-Test(security, non_root_messages_are_kubelets)
-{
-        struct fixture f;
-        struct pr_error err = {};
-
-        fixture_init(&f);
-        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
-        f.pod.security_context.run_as_non_root = (struct spec_opt_bool){true, true};
-        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), -EPERM);
-        cr_assert_str_eq(err.msg, "container has runAsNonRoot and image will run as root "
-                                  "(pod: \"web_default(0b6d2c1e-uid)\", container: app)");
-        f.c.uid = 1000;
-        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
-        f.spec.security_context.run_as_user = (struct spec_opt_i64){true, 0};
-        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), -EPERM);
-        cr_assert_str_eq(err.msg, "container's runAsUser breaks non-root policy "
-                                  "(pod: \"web_default(0b6d2c1e-uid)\", container: app)");
-        /* The container's false overrides the pod's true. */
-        f.spec.security_context.run_as_non_root = (struct spec_opt_bool){true, false};
-        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
+        cr_assert_str_eq(err.msg, "container 'app': seccomp profile "
+                                  "'/nonexistent-podrun/seccomp/profiles/none.json': open "
+                                  "'/nonexistent-podrun/seccomp/profiles/none.json': No such "
+                                  "file or directory");
+        f.spec.security_context.seccomp.localhost_profile = (char *)"../etc/x.json";
+        cr_assert_eq(sec_profile_build(&f.plan, &f.c, &p, &err), -EINVAL);
+        cr_assert(err.usage);
 }
 
 /* ---- Children: what the kernel does with the profile applied. ---- */
@@ -675,3 +662,144 @@ Test(security, seccomp_covers_the_32_bit_abi)
         sec_profile_free(p);
 }
 #endif
+
+/* ---- Localhost profiles ---- */
+
+static char root[64];
+
+static void make_root(void)
+{
+        _cleanup_free_ char *dir = NULL;
+
+        strcpy(root, "/tmp/podrun-seccomp-XXXXXX");
+        cr_assert_not_null(mkdtemp(root));
+        dir = pr_asprintf("%s/seccomp", root);
+        cr_assert_eq(mkdir(dir, 0755), 0);
+}
+
+static void remove_root(void)
+{
+        struct pr_error err = {};
+
+        if (root[0])
+                (void)pr_rm_rf(root, &err);
+        root[0] = '\0';
+}
+
+static struct sec_profile *build_localhost(struct fixture *f, const char *json, int want,
+                                           struct pr_error *err)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/seccomp/p.json", root);
+        _cleanup_free_ char *root_dir = pr_asprintf("%s/pods/web", root);
+        struct sec_profile *p = NULL;
+        FILE *fp = fopen(path, "we");
+
+        cr_assert_not_null(fp);
+        fputs(json, fp);
+        fclose(fp);
+        fixture_init(f);
+        f->plan.root_dir = root_dir;
+        f->pod.security_context.seccomp.type = SPEC_SECCOMP_LOCALHOST;
+        f->pod.security_context.seccomp.localhost_profile = (char *)"p.json";
+        cr_assert_eq(sec_profile_build(&f->plan, &f->c, &p, err), want, "%s", err->msg);
+        f->plan.root_dir = NULL;
+        return p;
+}
+
+static const char profile[] =
+    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 95,"
+    " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_AARCH64\"],"
+    " \"syscalls\": ["
+    "  {\"names\": [\"getcwd\", \"no_such_syscall\"], \"action\": \"SCMP_ACT_ERRNO\","
+    "   \"errnoRet\": 13},"
+    "  {\"names\": [\"uname\"], \"action\": \"SCMP_ACT_ERRNO\"},"
+    "  {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 22,"
+    "   \"args\": [{\"index\": 0, \"value\": 4294967295, \"op\": \"SCMP_CMP_EQ\"}]},"
+    "  {\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 2,"
+    "   \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},"
+    "  {\"names\": [\"getuid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 2,"
+    "   \"excludes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}}"
+    " ]}";
+
+static void child_localhost(struct sec_profile *p, int out)
+{
+        struct pr_error err = {};
+        char buf[256];
+        struct utsname u;
+
+        if (sec_seccomp_load(p, &err) < 0)
+                _exit(3);
+        put(out, getcwd(buf, sizeof(buf)) ? 0 : -1);
+        put(out, uname(&u));
+        put(out, syscall(SYS_personality, 0xffffffffUL));
+        put(out, syscall(SYS_getpid));
+        put(out, syscall(SYS_getppid));
+        put(out, syscall(SYS_getuid));
+}
+
+Test(security, localhost_profile_is_compiled_and_enforced, .init = make_root, .fini = remove_root)
+{
+        struct pr_error err = {};
+        struct fixture f;
+        struct sec_profile *p;
+        int v[6];
+
+        require_root();
+        p = build_localhost(&f, profile, 0, &err);
+        cr_assert_str_eq(sec_profile_seccomp_name(p), "Localhost");
+        cr_assert_eq(run_child(p, child_localhost, v, 6), 6);
+        cr_assert_eq(v[0], EACCES, "getcwd: %d", v[0]);
+        cr_assert_eq(v[1], 95, "uname takes defaultErrnoRet: %d", v[1]);
+        cr_assert_eq(v[2], EINVAL, "personality(0xffffffff): %d", v[2]);
+        cr_assert_eq(v[3], 0, "getpid: %d", v[3]);
+        /* The default capability set has no SYS_ADMIN: the included rule is
+         * left out, the excluded one applies. */
+        cr_assert_eq(v[4], 0, "getppid: %d", v[4]);
+        cr_assert_eq(v[5], ENOENT, "getuid: %d", v[5]);
+        sec_profile_free(p);
+}
+
+Test(security, localhost_profile_errors, .init = make_root, .fini = remove_root)
+{
+        struct pr_error err = {};
+        struct fixture f;
+
+        cr_assert_null(
+            build_localhost(&f, "{\"defaultAction\": \"SCMP_ACT_NOPE\"}", -EINVAL, &err));
+        cr_assert(strstr(err.msg, "missing or unknown defaultAction"), "%s", err.msg);
+        cr_assert_null(build_localhost(&f, "[1, 2]", -EINVAL, &err));
+        cr_assert(strstr(err.msg, "not a JSON object"), "%s", err.msg);
+        cr_assert_null(build_localhost(&f,
+                                       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+                                       "[{\"names\": [\"uname\"], \"action\": \"SCMP_ACT_FOO\"}]}",
+                                       -EINVAL, &err));
+        cr_assert(strstr(err.msg, "syscalls[0]: unknown action 'SCMP_ACT_FOO'"), "%s", err.msg);
+        cr_assert_null(build_localhost(&f,
+                                       "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+                                       "[{\"names\": [\"uname\"], \"action\": \"SCMP_ACT_LOG\","
+                                       " \"includes\": {\"minKernel\": \"4.8\"}}]}",
+                                       -EINVAL, &err));
+        cr_assert(strstr(err.msg, "'includes' other than caps is not supported"), "%s", err.msg);
+}
+
+Test(security, non_root_messages_are_kubelets)
+{
+        struct fixture f;
+        struct pr_error err = {};
+
+        fixture_init(&f);
+        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
+        f.pod.security_context.run_as_non_root = (struct spec_opt_bool){true, true};
+        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), -EPERM);
+        cr_assert_str_eq(err.msg, "container has runAsNonRoot and image will run as root "
+                                  "(pod: \"web_default(0b6d2c1e-uid)\", container: app)");
+        f.c.uid = 1000;
+        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
+        f.spec.security_context.run_as_user = (struct spec_opt_i64){true, 0};
+        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), -EPERM);
+        cr_assert_str_eq(err.msg, "container's runAsUser breaks non-root policy "
+                                  "(pod: \"web_default(0b6d2c1e-uid)\", container: app)");
+        /* The container's false overrides the pod's true. */
+        f.spec.security_context.run_as_non_root = (struct spec_opt_bool){true, false};
+        cr_assert_eq(sec_check_non_root(&f.plan, &f.c, &err), 0);
+}
