@@ -225,14 +225,37 @@ char *state_to_json(const struct pod_state *st)
         return text;
 }
 
+/* Written to a temporary name and renamed, so a reader sees the old state or
+ * the new one. Not fsynced: the run dir does not outlive a reboot by design,
+ * and a crashed supervisor's writes are in the page cache, so a sync would
+ * only add milliseconds to every state change. */
 int state_write(const struct pod_state *st, const char *path, struct pr_error *err)
 {
         _cleanup_free_ char *text = state_to_json(st);
-        int r;
+        _cleanup_free_ char *tmp = pr_asprintf("%s.tmp.%d", path, (int)getpid());
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(text), off = 0;
 
-        r = pr_write_file_atomic(path, text, strlen(text), 0644, err);
-        if (r < 0)
-                return pr_err_wrap(err, "pod '%s': write state", st->name);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return pr_err(err, errno, "pod '%s': create '%s'", st->name, tmp);
+        while (off < len) {
+                ssize_t n = write(fd, text + off, len - off);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        (void)unlink(tmp);
+                        return pr_err(err, r, "pod '%s': write '%s'", st->name, tmp);
+                }
+                off += (size_t)n;
+        }
+        if (rename(tmp, path) < 0) {
+                int r = -errno;
+                (void)unlink(tmp);
+                return pr_err(err, r, "pod '%s': rename '%s'", st->name, tmp);
+        }
         return 0;
 }
 

@@ -50,7 +50,7 @@ spec:
   containers:
   - name: a
     image: busybox
-    command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 0.05; done']
+    command: [sh, -c, 'trap "exit 0" TERM; sleep 600 & wait']
 YAML
 cat >"$tmp/three.yaml" <<'YAML'
 apiVersion: v1
@@ -62,13 +62,13 @@ spec:
   containers:
   - name: a
     image: busybox
-    command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 0.05; done']
+    command: [sh, -c, 'trap "exit 0" TERM; sleep 600 & wait']
   - name: b
     image: busybox
-    command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 0.05; done']
+    command: [sh, -c, 'trap "exit 0" TERM; sleep 600 & wait']
   - name: c
     image: busybox
-    command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 0.05; done']
+    command: [sh, -c, 'trap "exit 0" TERM; sleep 600 & wait']
 YAML
 
 python3 - "$podrun" "$tmp" "$runs" <<'PY'
