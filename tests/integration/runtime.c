@@ -987,3 +987,78 @@ Test(runtime, tty)
         cr_expect_str_eq(errout, "");
         pod_down(&p);
 }
+
+/* In a forked child with 0, 1 and 2 closed, as a careless daemon might run:
+ * the pipes and namespace fds land on 0-2 and must survive the child's
+ * stdio setup. Returns a distinct code per failing step. */
+static int steps_without_stdio(struct tpod *p, struct tctr *ok, struct tctr *bad)
+{
+        struct pr_error err = {};
+        struct pollfd pfd;
+        char buf[64] = "";
+        ssize_t n;
+
+        for (int fd = 0; fd < 3; fd++)
+                (void)close(fd);
+        if (infra_start(&p->plan, pause_path, &p->infra, &err) < 0)
+                return 10;
+        /* The premise: ctr_spawn's first fds (namespace files) get 0-2. */
+        if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+                return 11;
+        if (ctr_spawn(&p->plan, &ok->c, &p->infra, NULL, &ok->proc, &err) < 0)
+                return 12;
+        pfd = (struct pollfd){.fd = ok->proc.start_error_fd, .events = POLLIN};
+        if (poll(&pfd, 1, TIMEOUT_MS) != 1 || ctr_read_start_error(pfd.fd, &err) != 0)
+                return 13;
+        pfd = (struct pollfd){.fd = ok->proc.stdout_fd, .events = POLLIN};
+        if (poll(&pfd, 1, TIMEOUT_MS) != 1 || (n = read(pfd.fd, buf, sizeof(buf) - 1)) <= 0 ||
+            strncmp(buf, "fine\n", (size_t)n) != 0)
+                return 14;
+        if (ctr_spawn(&p->plan, &bad->c, &p->infra, NULL, &bad->proc, &err) < 0)
+                return 15;
+        pfd = (struct pollfd){.fd = bad->proc.start_error_fd, .events = POLLIN};
+        if (poll(&pfd, 1, TIMEOUT_MS) != 1 || ctr_read_start_error(pfd.fd, &err) != 1 ||
+            !pr_streq(err.msg, "exec: \"/bin/nosuch\": no such file or directory"))
+                return 16;
+        return 0;
+}
+
+/* Whatever happened, the child leaves no process or file behind. */
+static int run_without_stdio(struct tpod *p, struct tctr *ok, struct tctr *bad)
+{
+        struct pr_error err = {};
+        int rc = steps_without_stdio(p, ok, bad);
+        struct tctr *both[] = {ok, bad};
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(both); i++)
+                if (both[i]->proc.pidfd >= 0) {
+                        (void)pidfd_send_signal(both[i]->proc.pidfd, SIGKILL, NULL, 0);
+                        (void)waitid(P_PIDFD, (id_t)both[i]->proc.pidfd, &(siginfo_t){}, WEXITED);
+                }
+        if (infra_stop(&p->infra, 5 * PR_USEC_PER_SEC, &err) < 0 ||
+            ctr_cleanup(&p->plan, &ok->c, &err) < 0 || ctr_cleanup(&p->plan, &bad->c, &err) < 0 ||
+            infra_cleanup(&p->plan, &err) < 0)
+                return rc ? rc : 17;
+        return rc;
+}
+
+Test(runtime, supervisor_without_stdio)
+{
+        struct tpod p;
+        struct tctr *ok, *bad;
+        int status;
+        pid_t pid;
+
+        pod_init(&p, "nostdio", false);
+        ok = pod_add(&p, "ok", "/probe|echo|fine");
+        bad = pod_add(&p, "bad", "/bin/nosuch");
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0)
+                _exit(run_without_stdio(&p, ok, bad));
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "step %d failed",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+        /* The child cleaned up after itself; nothing of the pod is left. */
+        pod_down(&p);
+}
