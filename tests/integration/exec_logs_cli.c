@@ -27,6 +27,38 @@ TestSuite(exec_logs_cli);
 
 static char dir[64];
 static char *run_dir, *root_dir;
+/* Processes the running test started: killed and reaped by teardown even
+ * when an assertion ends the test early. */
+static pid_t kids[8];
+static size_t n_kids;
+
+static void track(pid_t pid)
+{
+        for (size_t i = 0; i < n_kids; i++)
+                if (kids[i] == 0) {
+                        kids[i] = pid;
+                        return;
+                }
+        cr_assert_lt(n_kids, PR_ELEMENTSOF(kids));
+        kids[n_kids++] = pid;
+}
+
+static void untrack(pid_t pid)
+{
+        for (size_t i = 0; i < n_kids; i++)
+                if (kids[i] == pid)
+                        kids[i] = 0;
+}
+
+static void reap_kids(void)
+{
+        for (size_t i = 0; i < n_kids; i++)
+                if (kids[i] > 0 && waitpid(kids[i], NULL, WNOHANG) == 0) {
+                        (void)kill(kids[i], SIGKILL);
+                        (void)waitpid(kids[i], NULL, 0);
+                }
+        n_kids = 0;
+}
 
 static void setup(void)
 {
@@ -40,6 +72,7 @@ static void teardown(void)
 {
         struct pr_error err = {};
 
+        reap_kids();
         cr_assert_eq(pr_rm_rf(dir, &err), 0, "%s", err.msg);
         free(run_dir);
         free(root_dir);
@@ -157,6 +190,7 @@ static pid_t start(const char *const *args, int *out, int *err)
                 execv(exe, (char *const *)argv);
                 _exit(98);
         }
+        track(pid);
         return pid;
 }
 
@@ -166,6 +200,7 @@ static struct run finish(pid_t pid, int out, int err)
         int status;
 
         cr_assert_eq(waitpid(pid, &status, 0), pid);
+        untrack(pid);
         r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         r.out = slurp(out);
         r.err = slurp(err);
@@ -333,6 +368,7 @@ Test(exec_logs_cli, follow_ends_when_the_supervisor_dies, .init = setup, .fini =
                 pause();
                 _exit(0);
         }
+        track(sup);
         write_state("web", web, 1, sup);
         write_log("web", "app", 0, "x\n");
         pid = start((const char *const[]){"-f", "web", NULL}, &out, &errfd);
@@ -341,5 +377,6 @@ Test(exec_logs_cli, follow_ends_when_the_supervisor_dies, .init = setup, .fini =
         /* Only the supervisor's pidfd can wake podrun now. */
         cr_assert_eq(kill(sup, SIGKILL), 0);
         cr_assert_eq(waitpid(sup, NULL, 0), sup);
+        untrack(sup);
         expect(finish(pid, out, errfd), 0, "x\n", "");
 }

@@ -42,6 +42,7 @@ struct fake {
         pid_t pid;
         char *cgroup;    /* a cgroup made for the container, or NULL */
         bool restricted; /* uid 1000, few capabilities, a seccomp filter */
+        pid_t podrun;    /* a podrun the test runs in the background */
 };
 
 static struct fake F;
@@ -204,6 +205,10 @@ static void fake_stop(void)
 {
         struct pr_error err = {};
 
+        if (F.podrun > 0 && waitpid(F.podrun, NULL, WNOHANG) == 0) {
+                (void)kill(F.podrun, SIGKILL);
+                (void)waitpid(F.podrun, NULL, 0);
+        }
         if (F.pid > 0) {
                 (void)kill(F.pid, SIGKILL);
                 (void)waitpid(F.pid, NULL, 0);
@@ -507,6 +512,7 @@ Test(exec_podrun, tty_from_the_container_devpts, .init = fake_start, .fini = fak
                       NULL);
                 _exit(98);
         }
+        F.podrun = pid;
         cr_assert(read_until(master, out, sizeof(out), &len, "40 100\r\n"), "%s", out);
         cr_assert(strstr(out, "/dev/pts/0\r\n"), "%s", out);
         cr_assert(strstr(out, "in-is-tty"), "%s", out);

@@ -20,24 +20,52 @@
 #include "pod/logread.h"
 #include "pod/logs.h"
 
-TestSuite(logs);
-
 struct tmpdir {
         char path[64];
 };
+
+/* Directories made by the running test, removed by the suite's .fini even
+ * when an assertion ends the test early. */
+static char *made[8];
+static size_t n_made;
+
+static void remove_dir(const char *path)
+{
+        struct pr_error err = {};
+
+        (void)umount2(path, MNT_DETACH);
+        cr_assert_eq(pr_rm_rf(path, &err), 0, "%s", err.msg);
+}
+
+static void cleanup_made(void)
+{
+        for (size_t i = 0; i < n_made; i++) {
+                if (made[i])
+                        remove_dir(made[i]);
+                free(made[i]);
+                made[i] = NULL;
+        }
+        n_made = 0;
+}
+
+TestSuite(logs, .fini = cleanup_made);
 
 static void tmpdir_make(struct tmpdir *t)
 {
         strcpy(t->path, "/tmp/podrun-test-logs-XXXXXX");
         cr_assert_not_null(mkdtemp(t->path));
+        cr_assert_lt(n_made, PR_ELEMENTSOF(made));
+        made[n_made++] = pr_strdup(t->path);
 }
 
 static void tmpdir_done(struct tmpdir *t)
 {
-        struct pr_error err = {};
-
-        (void)umount2(t->path, MNT_DETACH);
-        cr_assert_eq(pr_rm_rf(t->path, &err), 0, "%s", err.msg);
+        for (size_t i = 0; i < n_made; i++)
+                if (pr_streq(made[i], t->path)) {
+                        free(made[i]);
+                        made[i] = NULL;
+                }
+        remove_dir(t->path);
 }
 
 static char *read_all(const char *path, size_t *ret_len)

@@ -13,13 +13,30 @@
 #include "pod/logs.h"
 #include "pod/termmsg.h"
 
-TestSuite(termmsg);
-
 struct fixture {
         char dir[64];
         char *root;
         char *logs;
 };
+
+/* The running test's fixture, removed by the suite's .fini even when an
+ * assertion ends the test early. */
+static struct fixture current;
+static bool have_current;
+
+static void cleanup_current(void)
+{
+        struct pr_error err = {};
+
+        if (!have_current)
+                return;
+        have_current = false;
+        cr_assert_eq(pr_rm_rf(current.dir, &err), 0, "%s", err.msg);
+        free(current.root);
+        free(current.logs);
+}
+
+TestSuite(termmsg, .fini = cleanup_current);
 
 static void setup(struct fixture *f)
 {
@@ -31,15 +48,14 @@ static void setup(struct fixture *f)
         f->logs = pr_asprintf("%s/logs", f->dir);
         cr_assert_eq(pr_mkdir_p(f->root, 0755, &err), 0);
         cr_assert_eq(pr_mkdir_p(f->logs, 0755, &err), 0);
+        current = *f;
+        have_current = true;
 }
 
 static void teardown(struct fixture *f)
 {
-        struct pr_error err = {};
-
-        cr_assert_eq(pr_rm_rf(f->dir, &err), 0, "%s", err.msg);
-        free(f->root);
-        free(f->logs);
+        cr_assert_str_eq(f->dir, current.dir);
+        cleanup_current();
 }
 
 static void put_file(const char *root, const char *rel, const char *text)
