@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "netsetup/netsetup.h"
 #include "pod/backoff.h"
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
@@ -875,9 +876,28 @@ static void stop_infra(struct supervisor *sup)
 
 /* Removes the pod's host objects; keep_state leaves the state file and the
  * logs (a completed pod kept for ps -a). */
+/* net_pod_detach() needs only the name: it works after a crash and twice. */
+static void detach_network(const char *root_dir, const char *name)
+{
+        struct net_config cfg = {};
+        struct pr_error err = {};
+
+        if (net_config_load(root_dir, &cfg, &err) < 0 ||
+            net_pod_detach(&cfg, root_dir, name, &err) < 0)
+                pr_log_warn("pod '%s': network: %s; ignoring", name, err.msg);
+        net_config_done(&cfg);
+}
+
 static void remove_pod(struct supervisor *sup, bool keep_state)
 {
         struct pr_error err = {};
+
+        if (state_has_resource(sup->st, "network", "bridge")) {
+                detach_network(sup->opts->root_dir, sup->plan->name);
+                state_remove_resource(sup->st, "network", "bridge");
+                free(sup->st->pod_ip);
+                sup->st->pod_ip = NULL;
+        }
 
         for (size_t i = 0; i < sup->plan->n_containers; i++)
                 if (ctr_cleanup(sup->plan, &sup->plan->containers[i], &err) < 0) {
@@ -945,6 +965,64 @@ static int init_handles(struct supervisor *sup)
         return r;
 }
 
+static void collect_host_ports(const struct pod_plan *plan, struct net_host_port **ret,
+                               size_t *ret_n)
+{
+        for (size_t i = 0; plan->spec && i < plan->n_containers; i++) {
+                const struct spec_container *c = plan->containers[i].spec;
+
+                for (size_t j = 0; c && j < c->n_ports; j++) {
+                        const struct spec_port *p = &c->ports[j];
+                        struct net_host_port *h;
+
+                        if (p->host_port <= 0)
+                                continue;
+                        h = pr_array_grow(ret, ret_n, sizeof(*h));
+                        h->host_port = (uint16_t)p->host_port;
+                        h->container_port = (uint16_t)p->container_port;
+                        h->protocol =
+                            p->protocol == SPEC_PROTOCOL_UDP ? NET_PROTOCOL_UDP : NET_PROTOCOL_TCP;
+                        h->host_ip = p->host_ip;
+                }
+        }
+}
+
+/* The pod's eth0, address and routes, once the infra holds the network
+ * namespace; recorded before it is made, so a crash in between is undone. */
+static int attach_network(struct supervisor *sup, struct pr_error *err)
+{
+        struct net_config cfg = {};
+        struct net_pod_result res = {};
+        _cleanup_free_ struct net_host_port *ports = NULL;
+        size_t n_ports = 0;
+        struct net_pod pod = {.name = sup->plan->name,
+                              .netns_path = sup->plan->netns_path,
+                              .netns_fd = -1,
+                              .owner_pid = getpid()};
+        int r;
+
+        if (!sup->opts->network || sup->plan->host_network)
+                return 0;
+        collect_host_ports(sup->plan, &ports, &n_ports);
+        pod.ports = ports;
+        pod.n_ports = n_ports;
+        r = net_config_load(sup->opts->root_dir, &cfg, err);
+        if (r >= 0) {
+                state_add_resource(sup->st, "network", "bridge");
+                save(sup);
+                r = net_pod_attach(&cfg, sup->opts->root_dir, &pod, &res, err);
+        }
+        net_config_done(&cfg);
+        if (r < 0)
+                return pr_err_wrap(err, "network");
+        plan_set_pod_ip(sup->plan, res.ip4, res.gateway4);
+        set_str(&sup->st->pod_ip, res.ip4);
+        set_str(&sup->st->host_ip, res.gateway4);
+        r = infra_write_hosts(sup->plan, res.ip4, err);
+        save(sup);
+        return r;
+}
+
 static int start_infra(struct supervisor *sup, struct pr_error *err)
 {
         int r;
@@ -966,7 +1044,7 @@ static int start_infra(struct supervisor *sup, struct pr_error *err)
         r = uv_poll_start(&sup->infra_poll, UV_READABLE, on_infra_poll);
         if (r < 0)
                 return pr_err(err, -r, "watch the infra process");
-        return 0;
+        return attach_network(sup, err);
 }
 
 static void sup_free(struct supervisor *sup)
@@ -1136,6 +1214,8 @@ static int teardown_from_state(const char *run_dir, const char *root_dir, const 
         for (size_t i = 0; i < st->n_containers; i++)
                 kill_and_wait(&st->containers[i].proc, "container", name);
         kill_and_wait(&st->infra, "infra", name);
+        if (state_has_resource(st, "network", "bridge"))
+                detach_network(st->root_dir ? st->root_dir : root_dir, name);
         r = skeleton_from_state(st, run_dir, root_dir, &plan, err);
         if (r < 0)
                 return r;
@@ -1177,6 +1257,7 @@ static int teardown_leftovers(const char *run_dir, const char *root_dir, const c
                 return r;
         if (lstat(plan->root_dir, &s) < 0 && lstat(plan->netns_path, &s) < 0)
                 return pr_err_msg(err, ENOENT, "pod '%s' not found", name);
+        detach_network(root_dir, name);
         if (infra_cleanup(plan, &ignored) < 0)
                 pr_log_warn("pod '%s': %s; ignoring", name, ignored.msg);
         r = pr_rm_rf(plan->root_dir, err);

@@ -32,6 +32,9 @@ struct sup_options {
          * and logs for ps -a and logs, with nothing running; else remove
          * everything as on a stop. */
         bool keep_completed;
+        /* Wire the pod to podrun's bridge network (netsetup/) and give it an
+         * IP; else it has only lo. Ignored with hostNetwork. */
+        bool network;
         /* Every container's output as it is read (the foreground `up`);
          * may be NULL. Called from the loop: must not block for long. */
         void (*on_output)(void *userdata, const char *container, enum logs_stream s,

@@ -46,6 +46,7 @@ struct up_args {
         const char *netns_dir;
         const char *file;
         char *pause_path;
+        bool no_network;
 };
 
 static const char up_help[] =
@@ -64,12 +65,13 @@ static const char up_help[] =
 
 static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *err)
 {
-        enum { OPT_REPLACE = 0x100, OPT_BACKOFF, OPT_NETNS };
+        enum { OPT_REPLACE = 0x100, OPT_BACKOFF, OPT_NETNS, OPT_NO_NETWORK };
         static const struct option options[] = {
             {"detach", no_argument, NULL, 'd'},
             {"replace", no_argument, NULL, OPT_REPLACE},
             {"backoff-base", required_argument, NULL, OPT_BACKOFF},
             {"netns-dir", required_argument, NULL, OPT_NETNS},
+            {"no-network", no_argument, NULL, OPT_NO_NETWORK},
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -94,6 +96,9 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
                         break;
                 case OPT_NETNS:
                         a->netns_dir = optarg;
+                        break;
+                case OPT_NO_NETWORK:
+                        a->no_network = true;
                         break;
                 case 'h':
                         cli_print_usage("up", up_help);
@@ -272,6 +277,7 @@ static void fill_sup_options(struct sup_options *o, const struct up_args *a)
         o->root_dir = arg_root_dir;
         o->netns_dir = a->netns_dir;
         o->backoff_base_usec = a->backoff_base_usec;
+        o->network = !a->no_network;
 }
 
 static int up_foreground(const struct up_args *a, struct pod_plan *plan, struct pr_error *err)
