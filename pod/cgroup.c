@@ -443,7 +443,7 @@ int cg_pod_create(const struct cg_options *opts, const char *pod_name, struct cg
         return 0;
 }
 
-static int child_create(const struct cg *pod, const char *dirname, const char *label,
+static int child_create(const struct cg *pod, const char *dirname, const char *label, bool make,
                         struct cg **ret, struct pr_error *err)
 {
         _cleanup_(cg_freep) struct cg *cg = pr_calloc(1, sizeof(*cg));
@@ -454,7 +454,7 @@ static int child_create(const struct cg *pod, const char *dirname, const char *l
                 if (!pod->paths[i])
                         continue;
                 cg->paths[i] = pr_asprintf("%s/%s", pod->paths[i], dirname);
-                if (mkdir(cg->paths[i], 0755) < 0 && errno != EEXIST)
+                if (make && mkdir(cg->paths[i], 0755) < 0 && errno != EEXIST)
                         return pr_err(err, errno, "%s: mkdir '%s'", label, cg->paths[i]);
         }
         if (cg->mode == CG_MODE_V2 && cg->paths[CG_UNIFIED])
@@ -562,7 +562,7 @@ int cg_container_create(const struct cg *pod, const char *name, const struct cg_
                 return pr_err_usage(err, "cgroups: invalid container name '%s'", name ? name : "");
         dir = pr_asprintf("ctr-%s", name);
         label = pr_asprintf("container '%s'", name);
-        r = child_create(pod, dir, label, &cg, err);
+        r = child_create(pod, dir, label, true, &cg, err);
         if (r < 0)
                 return r;
         r = cg_apply_limits(cg, limits, err);
@@ -572,9 +572,20 @@ int cg_container_create(const struct cg *pod, const char *name, const struct cg_
         return 0;
 }
 
+int cg_container_open(const struct cg *pod, const char *name, struct cg **ret, struct pr_error *err)
+{
+        _cleanup_free_ char *dir = NULL, *label = NULL;
+
+        if (!name || !safe_component(name))
+                return pr_err_usage(err, "cgroups: invalid container name '%s'", name ? name : "");
+        dir = pr_asprintf("ctr-%s", name);
+        label = pr_asprintf("container '%s'", name);
+        return child_create(pod, dir, label, false, ret, err);
+}
+
 int cg_infra_create(const struct cg *pod, struct cg **ret, struct pr_error *err)
 {
-        return child_create(pod, "infra", "infra", ret, err);
+        return child_create(pod, "infra", "infra", true, ret, err);
 }
 
 int cg_attach(const struct cg *cg, pid_t pid, struct pr_error *err)

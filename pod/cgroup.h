@@ -83,6 +83,10 @@ int cg_pod_open(const struct cg_options *opts, const char *pod_name, struct cg *
  * file this kernel or controller lacks is skipped with a debug message). */
 int cg_container_create(const struct cg *pod, const char *name, const struct cg_limits *limits,
                         struct cg **ret, struct pr_error *err);
+/* The container's cgroup beneath the pod, nothing created or written: for
+ * `podrun exec` (attach the new process with cg_attach) and for `down`. */
+int cg_container_open(const struct cg *pod, const char *name, struct cg **ret,
+                      struct pr_error *err);
 /* The infra's cgroup "infra" beneath the pod, without limits. */
 int cg_infra_create(const struct cg *pod, struct cg **ret, struct pr_error *err);
 /* Writes the limits again (also used by tests on a fake tree). */

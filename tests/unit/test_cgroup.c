@@ -188,9 +188,17 @@ Test(cgroup, v2_tree_layout_and_limit_files, .init = make_tree, .fini = remove_t
         cr_assert_eq(cg_oom_kill_count(ctr, &ooms, &err), 0);
         cr_assert_eq(ooms, 0);
 
-        /* `down` after a crash finds the same place from the name alone. */
+        /* `down` after a crash finds the same place from the name alone,
+         * and `exec` the container's. */
         cr_assert_eq(cg_pod_open(&opts, "web", &again, &err), 0, "%s", err.msg);
         cr_assert_str_eq(cg_get_path(again, "unified"), want_pod);
+        cg_free(ctr);
+        ctr = NULL;
+        cr_assert_eq(cg_container_open(again, "app", &ctr, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(cg_get_path(ctr, "unified"), want_ctr);
+        cg_free(again);
+        cr_assert_eq(cg_container_open(pod, "nothere", &again, &err), 0, "%s", err.msg);
+        cr_assert_eq(access(cg_get_path(again, "unified"), F_OK), -1);
         cg_free(again);
         cg_free(ctr);
         cg_free(pod);
