@@ -7,6 +7,9 @@
  *
  *   podrun-pause HOSTNAME [READY_FD]
  *
+ * An empty HOSTNAME leaves the hostname and lo alone (hostNetwork: pause then
+ * runs in the host's UTS and network namespaces).
+ *
  * READY_FD, when given, gets one byte once the hostname is set and lo is up,
  * then is closed: infra_start() returns only after that. */
 #include <errno.h>
@@ -89,9 +92,11 @@ int main(int argc, char **argv)
                 _exit(PAUSE_EXIT_DUMPABLE);
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 _exit(PAUSE_EXIT_SUBREAPER);
-        if (sethostname(argv[1], strlen(argv[1])) < 0)
+        /* "" means the host's UTS and network namespaces (hostNetwork):
+         * never touch the node's hostname or links. */
+        if (argv[1][0] && sethostname(argv[1], strlen(argv[1])) < 0)
                 _exit(PAUSE_EXIT_HOSTNAME);
-        if (bring_lo_up() < 0)
+        if (argv[1][0] && bring_lo_up() < 0)
                 _exit(PAUSE_EXIT_LOOPBACK);
         if (ready_fd >= 0) {
                 ssize_t n;

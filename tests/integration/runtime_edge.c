@@ -390,3 +390,35 @@ Test(runtime_edge, supervisor_without_stdio)
         /* The child cleaned up after itself; nothing of the pod is left. */
         t_pod_down(&p);
 }
+
+/* hostNetwork: the pod shares the (test's own, unshared) network namespace
+ * and the host's UTS namespace, whose hostname pause leaves alone. */
+Test(runtime_edge, host_network)
+{
+        struct tpod p;
+        struct tctr *t;
+        char host[256], after[256];
+        _cleanup_free_ char *out = NULL, *want = NULL, *net = NULL, *uts = NULL;
+
+        cr_assert_eq(gethostname(host, sizeof(host)), 0);
+        t_pod_init(&p, "hostnet", false);
+        p.plan.host_network = true;
+        t = t_pod_add(&p, "c", "sh|-c|/probe hostname; /probe ns");
+        t_pod_start(&p);
+        out = t_run(&p, t, NULL);
+        want = pr_asprintf("%s\n", host);
+        cr_expect(pr_startswith(out, want), "%s", out);
+        net = t_ns_of(out, "net");
+        uts = t_ns_of(out, "uts");
+        {
+                _cleanup_free_ char *my_net = t_host_ns(getpid(), "net");
+                _cleanup_free_ char *my_uts = t_host_ns(getpid(), "uts");
+
+                cr_expect_str_eq(net, my_net);
+                cr_expect_str_eq(uts, my_uts);
+        }
+        cr_expect_not(t_exists(p.plan.netns_path), "hostNetwork got a named netns");
+        t_pod_down(&p);
+        cr_assert_eq(gethostname(after, sizeof(after)), 0);
+        cr_expect_str_eq(after, host, "the host's name changed");
+}
