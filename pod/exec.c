@@ -754,20 +754,58 @@ static int write_all(int fd, const char *buf, size_t len)
         return 0;
 }
 
-/* Copies between the user's terminal and the pty until the command's side
- * is closed (EIO on the master) or the helper has exited. Keys go as data:
- * ^C reaches the command through its terminal, not as our SIGINT. */
-static int relay(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_error *err)
+/* The signals a -t session takes through a signalfd: window changes, and
+ * the ones that would otherwise kill podrun with the terminal still raw. */
+static void relay_signals(sigset_t *set)
 {
-        _cleanup_close_ int sigfd = -1;
+        (void)sigemptyset(set);
+        (void)sigaddset(set, SIGWINCH);
+        (void)sigaddset(set, SIGTERM);
+        (void)sigaddset(set, SIGHUP);
+        (void)sigaddset(set, SIGQUIT);
+}
+
+/* Drains the signalfd: resizes the pty, or returns the terminating signal
+ * received (0 for none). */
+static int take_signals(int sigfd, int in_fd, int out_fd, int master)
+{
+        struct signalfd_siginfo si;
+        int sig = 0;
+
+        while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGWINCH)
+                        copy_winsize(isatty(in_fd) ? in_fd : out_fd, master);
+                else
+                        sig = (int)si.ssi_signo;
+        }
+        return sig;
+}
+
+/* The command is gone; what it wrote is still in the pty: drain it
+ * without blocking. */
+static void drain_master(int master, int out_fd)
+{
+        int fl = fcntl(master, F_GETFL);
+        char buf[16384];
+        ssize_t n;
+
+        (void)fcntl(master, F_SETFL, fl | O_NONBLOCK);
+        while ((n = read(master, buf, sizeof(buf))) > 0)
+                if (write_all(out_fd, buf, (size_t)n) < 0)
+                        break;
+}
+
+/* Copies between the user's terminal and the pty until the command's side
+ * is closed (EIO on the master), the helper has exited, our output is gone,
+ * or a terminating signal came (returned as 128 + N). Keys go as data: ^C
+ * reaches the command through its terminal, not as our SIGINT. */
+static int relay(int in_fd, int out_fd, int master, int helper_pidfd, int sigfd,
+                 struct pr_error *err)
+{
         bool in_open = true, done = false;
         char buf[16384];
-        sigset_t winch;
+        int sig = 0;
 
-        (void)sigemptyset(&winch);
-        (void)sigaddset(&winch, SIGWINCH);
-        (void)sigprocmask(SIG_BLOCK, &winch, NULL);
-        sigfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
         while (!done) {
                 struct pollfd p[4] = {
                     {.fd = master, .events = POLLIN},
@@ -780,23 +818,18 @@ static int relay(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_
                 if (poll(p, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return pr_err(err, errno, "exec: poll");
+                        sig = pr_err(err, errno, "exec: poll");
+                        break;
                 }
-                /* A resize first: keys typed after it must find the
+                /* Signals first: keys typed after a resize must find the
                  * command's terminal at its new size. */
-                if (p[2].revents) {
-                        struct signalfd_siginfo si;
-
-                        while (read(sigfd, &si, sizeof(si)) > 0)
-                                ;
-                        copy_winsize(isatty(in_fd) ? in_fd : out_fd, master);
-                }
+                if (p[2].revents && (sig = take_signals(sigfd, in_fd, out_fd, master)) > 0)
+                        break;
                 if (p[0].revents) {
                         n = read(master, buf, sizeof(buf));
-                        if (n > 0 && write_all(out_fd, buf, (size_t)n) < 0)
-                                in_open = false;
-                        if (n <= 0 && errno != EINTR && errno != EAGAIN)
-                                done = true; /* EIO: every slave fd is closed */
+                        /* EIO: every slave fd is closed. */
+                        if (n <= 0 || write_all(out_fd, buf, (size_t)n) < 0)
+                                done = true;
                 }
                 if (p[1].revents) {
                         n = read(in_fd, buf, sizeof(buf));
@@ -809,19 +842,39 @@ static int relay(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_
                         }
                 }
                 if (p[3].revents) {
-                        /* The command is gone; what it wrote is still in
-                         * the pty: drain it without blocking. */
-                        int fl = fcntl(master, F_GETFL);
-
-                        (void)fcntl(master, F_SETFL, fl | O_NONBLOCK);
-                        while ((n = read(master, buf, sizeof(buf))) > 0)
-                                if (write_all(out_fd, buf, (size_t)n) < 0)
-                                        break;
+                        drain_master(master, out_fd);
                         done = true;
                 }
         }
-        (void)sigprocmask(SIG_UNBLOCK, &winch, NULL);
-        return 0;
+        return sig > 0 ? 128 + sig : sig;
+}
+
+/* A -t session: the terminal raw, and the signals that could end podrun
+ * taken through a signalfd, both undone in the reverse order, so that no
+ * signal can land between them and leave the terminal raw. */
+static int relay_session(int in_fd, int out_fd, int master, int helper_pidfd, struct pr_error *err)
+{
+        struct sigaction pipe_old, ign = {.sa_handler = SIG_IGN};
+        struct raw_term term = {.fd = -1};
+        _cleanup_close_ int sigfd = -1;
+        sigset_t sigs, old;
+        int r;
+
+        relay_signals(&sigs);
+        (void)sigprocmask(SIG_BLOCK, &sigs, &old);
+        /* A closed stdout is an EPIPE to handle, not a death in raw mode. */
+        (void)sigaction(SIGPIPE, &ign, &pipe_old);
+        sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigfd < 0)
+                r = pr_err(err, errno, "exec: signalfd");
+        else {
+                raw_term_enter(&term, in_fd);
+                r = relay(in_fd, out_fd, master, helper_pidfd, sigfd, err);
+                raw_term_restore(&term);
+        }
+        (void)sigaction(SIGPIPE, &pipe_old, NULL);
+        (void)sigprocmask(SIG_SETMASK, &old, NULL);
+        return r;
 }
 
 /* The helper's record: none (EOF) means the command ran. */
@@ -860,7 +913,6 @@ int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err
         _cleanup_pid_ pid_t helper = 0;
         int errpipe[2] = {-1, -1}, status = 0, r;
         int in_fd = o->in_fd >= 0 ? o->in_fd : 0, out_fd = o->out_fd >= 0 ? o->out_fd : 1;
-        struct raw_term term = {.fd = -1};
         struct exec_record rec;
 
         r = open_container(o, &x, err);
@@ -888,11 +940,18 @@ int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err
                 (void)close(x.pty_slave);
                 x.pty_slave = -1;
                 helper_pidfd = (int)syscall(SYS_pidfd_open, helper, 0);
-                raw_term_enter(&term, in_fd);
-                r = relay(in_fd, out_fd, master, helper_pidfd, err);
-                raw_term_restore(&term);
+                r = relay_session(in_fd, out_fd, master, helper_pidfd, err);
                 if (r < 0)
                         goto out;
+                if (r > 0) {
+                        /* We were told to go: the command loses its
+                         * terminal (SIGHUP) when the pty closes. */
+                        (void)kill(helper, SIGKILL);
+                        (void)wait_helper(&helper, &status);
+                        *ret_status = r;
+                        r = 0;
+                        goto out;
+                }
         }
         /* 5. parent: the helper's exit carries the command's status; a
          * record in the pipe says the command never ran. */
@@ -911,7 +970,6 @@ int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err
         *ret_status = status;
         r = 0;
 out:
-        raw_term_restore(&term);
         if (errpipe[0] >= 0)
                 (void)close(errpipe[0]);
         if (errpipe[1] >= 0)

@@ -574,3 +574,50 @@ Test(exec_podrun, takes_identity_capabilities_and_seccomp, .init = fake_start_re
         cr_assert(strstr(r.err, "Operation not permitted"), "%s", r.err);
         run_done(&r);
 }
+
+/* Killed while relaying, podrun leaves the user's terminal as it found it
+ * and exits 128 + the signal. */
+Test(exec_podrun, tty_restored_when_podrun_is_killed, .init = fake_start, .fini = fake_stop,
+     .timeout = 60)
+{
+        _cleanup_free_ char *exe = pr_asprintf("%s/pod/cli/podrun", getenv("PODRUN_BUILD_DIR"));
+        int master, slave, status, unlock = 0;
+        struct termios before, during, after;
+        char out[4096] = "";
+        size_t len = 0;
+        pid_t pid;
+
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(master, 0);
+        cr_assert_eq(ioctl(master, TIOCSPTLCK, &unlock), 0);
+        slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(slave, 0);
+        cr_assert_eq(tcgetattr(slave, &before), 0);
+        cr_assert(before.c_lflag & ICANON);
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+                        _exit(99);
+                (void)dup2(slave, 0);
+                (void)dup2(slave, 1);
+                (void)dup2(slave, 2);
+                execl(exe, exe, "--run-dir", F.run_dir, "exec", "-t", "app", "--", "sh", "-c",
+                      "echo running; exec sleep 100", NULL);
+                _exit(98);
+        }
+        F.podrun = pid;
+        cr_assert(read_until(master, out, sizeof(out), &len, "running"), "%s", out);
+        cr_assert_eq(tcgetattr(slave, &during), 0);
+        cr_assert_not(during.c_lflag & ICANON, "the terminal is not raw during the session");
+        cr_assert_eq(kill(pid, SIGTERM), 0);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        F.podrun = 0;
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 143, "status %d", status);
+        cr_assert_eq(tcgetattr(slave, &after), 0);
+        cr_assert_eq(after.c_lflag, before.c_lflag);
+        cr_assert_eq(after.c_iflag, before.c_iflag);
+        cr_assert_eq(after.c_oflag, before.c_oflag);
+        (void)close(slave);
+        (void)close(master);
+}
