@@ -135,6 +135,70 @@ void cg_limits_from_container(const struct spec_container *s, const struct cg_op
         ret->restrict_devices = !s->security_context.privileged;
 }
 
+/* A pod-level total as kubelet computes it (PodRequests/PodLimits): the
+ * app containers and sidecars add up; a run-to-completion init container
+ * runs alone, so the pod needs the larger of the two. Sidecars started
+ * before an init container add to it. ok is cleared when some container
+ * has no value, which leaves the pod without a limit. */
+static int64_t pod_total(const struct spec_pod *pod, int64_t (*get)(const struct spec_container *),
+                         bool *ok)
+{
+        int64_t sum = 0, sidecars = 0, peak = 0;
+
+        for (size_t i = 0; i < pod->n_init_containers; i++) {
+                const struct spec_container *c = &pod->init_containers[i];
+                int64_t v = get(c);
+
+                if (v <= 0)
+                        *ok = false;
+                if (c->has_restart_policy && c->restart_policy == SPEC_RESTART_ALWAYS)
+                        sidecars += v;
+                else if (sidecars + v > peak)
+                        peak = sidecars + v;
+        }
+        sum = sidecars;
+        for (size_t i = 0; i < pod->n_containers; i++) {
+                int64_t v = get(&pod->containers[i]);
+
+                if (v <= 0)
+                        *ok = false;
+                sum += v;
+        }
+        return sum > peak ? sum : peak;
+}
+
+static int64_t memory_limit(const struct spec_container *c)
+{
+        return c->resources.limits.memory.set ? c->resources.limits.memory.value : 0;
+}
+
+static int64_t cpu_limit_milli(const struct spec_container *c)
+{
+        return c->resources.limits.cpu.set ? c->resources.limits.cpu.milli_value : 0;
+}
+
+static int64_t cpu_request_milli(const struct spec_container *c)
+{
+        if (c->resources.requests.cpu.set)
+                return c->resources.requests.cpu.milli_value;
+        return cpu_limit_milli(c);
+}
+
+void cg_limits_from_pod(const struct spec_pod *pod, struct cg_limits *ret)
+{
+        bool mem_ok = true, cpu_ok = true, unused = true;
+        int64_t mem = pod_total(pod, memory_limit, &mem_ok);
+        int64_t cpu = pod_total(pod, cpu_limit_milli, &cpu_ok);
+
+        *ret = (struct cg_limits){};
+        /* kubelet limits the pod only where every container is limited. */
+        if (mem_ok && mem > 0)
+                ret->memory_bytes = mem;
+        if (cpu_ok && cpu > 0)
+                ret->cpu_quota_usec = cg_cpu_quota_from_milli(cpu);
+        ret->cpu_shares = cg_cpu_shares_from_milli(pod_total(pod, cpu_request_milli, &unused));
+}
+
 static bool is_fs(const char *path, unsigned long magic)
 {
         struct statfs sfs;

@@ -19,6 +19,7 @@
 
 struct pr_error;
 struct spec_container;
+struct spec_pod;
 
 enum cg_mode {
         CG_MODE_AUTO, /* detect: cg_detect() */
@@ -63,6 +64,13 @@ uint64_t cg_cpu_weight_from_shares(uint64_t shares);
  * (privileged keeps every device). */
 void cg_limits_from_container(const struct spec_container *s, const struct cg_options *opts,
                               struct cg_limits *ret);
+
+/* The pod cgroup's limits as kubelet sets them: memory and CPU quota the
+ * sum of the containers' limits (or the largest init container's, when
+ * larger) when every container has one, CPU shares from the summed
+ * requests; no pids or device limit at pod level. Write them with
+ * cg_apply_limits(pod_cg, ...). */
+void cg_limits_from_pod(const struct spec_pod *pod, struct cg_limits *ret);
 
 /* Which cgroup layout is mounted under root (NULL: CG_ROOT_DEFAULT). */
 int cg_detect(const char *root, enum cg_mode *ret, struct pr_error *err);

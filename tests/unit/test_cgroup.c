@@ -90,6 +90,72 @@ Test(cgroup, limits_from_container)
         spec_quantity_done(&c.resources.requests.cpu);
 }
 
+static void resources(struct spec_container *c, const char *mem, const char *cpu_limit,
+                      const char *cpu_request)
+{
+        if (mem)
+                set_quantity(&c->resources.limits.memory, mem);
+        if (cpu_limit)
+                set_quantity(&c->resources.limits.cpu, cpu_limit);
+        if (cpu_request)
+                set_quantity(&c->resources.requests.cpu, cpu_request);
+}
+
+static void resources_done(struct spec_container *c, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                spec_quantity_done(&c[i].resources.limits.memory);
+                spec_quantity_done(&c[i].resources.limits.cpu);
+                spec_quantity_done(&c[i].resources.requests.cpu);
+        }
+}
+
+Test(cgroup, pod_limits_as_kubelet_sums_them)
+{
+        struct spec_container app[2] = {}, init[2] = {};
+        struct spec_pod pod = {.n_containers = 2, .containers = app};
+        struct cg_limits l;
+
+        resources(&app[0], "50Mi", "500m", "100m");
+        resources(&app[1], "100Mi", "250m", "200m");
+        cg_limits_from_pod(&pod, &l);
+        cr_assert_eq(l.memory_bytes, 150 << 20);
+        cr_assert_eq(l.cpu_quota_usec, 75000);
+        cr_assert_eq(l.cpu_shares, cg_cpu_shares_from_milli(300));
+        cr_assert_eq(l.pids_max, 0);
+        cr_assert_not(l.restrict_devices);
+
+        /* A larger init container sets the pod's need. */
+        resources(&init[0], "200Mi", "2", NULL);
+        pod.n_init_containers = 1;
+        pod.init_containers = init;
+        cg_limits_from_pod(&pod, &l);
+        cr_assert_eq(l.memory_bytes, 200 << 20);
+        cr_assert_eq(l.cpu_quota_usec, 200000);
+        /* A request-less container counts its limit as request. */
+        cr_assert_eq(l.cpu_shares, cg_cpu_shares_from_milli(2000));
+
+        /* A sidecar runs beside the later init container and the apps. */
+        resources_done(init, 1);
+        memset(init, 0, sizeof(init));
+        resources(&init[0], "10Mi", "100m", NULL);
+        init[0].has_restart_policy = true;
+        init[0].restart_policy = SPEC_RESTART_ALWAYS;
+        resources(&init[1], "200Mi", "100m", NULL);
+        pod.n_init_containers = 2;
+        cg_limits_from_pod(&pod, &l);
+        cr_assert_eq(l.memory_bytes, 210 << 20);
+        cr_assert_eq(l.cpu_quota_usec, 85000);
+
+        /* One unlimited container: no pod limit. */
+        spec_quantity_done(&app[1].resources.limits.memory);
+        cg_limits_from_pod(&pod, &l);
+        cr_assert_eq(l.memory_bytes, 0);
+        cr_assert_eq(l.cpu_quota_usec, 85000);
+        resources_done(app, 2);
+        resources_done(init, 2);
+}
+
 static char tree[64];
 
 static void make_tree(void)
