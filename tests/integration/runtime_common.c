@@ -136,9 +136,10 @@ void t_pod_init(struct tpod *p, const char *name, bool share_pid)
         pl->share_pid = share_pid;
         pl->spec = &p->spec;
         p->spec.dns_policy = SPEC_DNS_DEFAULT;
-        /* Two emptyDirs: "data" on disk, "mem" a tmpfs. */
+        /* Two emptyDirs: "data" on disk, "mem" a tmpfs; and "info", a
+         * downwardAPI volume whose files a test may set. */
         pl->volumes = p->volumes;
-        pl->n_volumes = 2;
+        pl->n_volumes = 3;
         p->volumes[0] = (struct plan_volume){
             .name = pr_strdup("data"),
             .type = SPEC_VOLUME_EMPTY_DIR,
@@ -151,6 +152,12 @@ void t_pod_init(struct tpod *p, const char *name, bool share_pid)
             .mount_type = PLAN_MOUNT_TMPFS,
             .path = pr_asprintf("%s/volumes/mem", pl->run_dir),
             .size_bytes = 1 << 20,
+        };
+        p->volumes[2] = (struct plan_volume){
+            .name = pr_strdup("info"),
+            .type = SPEC_VOLUME_DOWNWARD_API,
+            .mount_type = PLAN_MOUNT_BIND,
+            .path = pr_asprintf("%s/volumes/info", pl->run_dir),
         };
 }
 
@@ -376,6 +383,7 @@ void t_pod_down(struct tpod *p)
         cr_assert_not(t_exists(p->plan.shm_dir));
         cr_assert_not(t_exists(p->volumes[0].path));
         cr_assert_not(t_exists(p->volumes[1].path));
+        cr_assert_not(t_exists(p->volumes[2].path));
         cr_assert_not(t_exists(p->plan.hosts_path));
         free_pod(p);
 }

@@ -30,7 +30,7 @@ struct tctr {
 struct tpod {
         struct spec_pod spec;
         struct pod_plan plan;
-        struct plan_volume volumes[2];
+        struct plan_volume volumes[3];
         struct tctr ctrs[MAX_CTRS];
         size_t n_ctrs;
         struct infra infra;

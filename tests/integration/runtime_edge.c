@@ -422,3 +422,32 @@ Test(runtime_edge, host_network)
         cr_assert_eq(gethostname(after, sizeof(after)), 0);
         cr_expect_str_eq(after, host, "the host's name changed");
 }
+
+/* A downwardAPI volume: its files are written before any container starts,
+ * and the API server's read-only mount keeps them so. */
+Test(runtime_edge, volume_files)
+{
+        struct tpod p;
+        struct tctr *t;
+        struct plan_file files[] = {
+            {.path = (char *)"labels", .content = (char *)"app=\"web\"\n", .mode = 0644},
+            {.path = (char *)"deep/er/name", .content = (char *)"files\n", .mode = 0600},
+        };
+        _cleanup_free_ char *out = NULL;
+
+        t_pod_init(&p, "files", false);
+        p.volumes[2].files = files;
+        p.volumes[2].n_files = PR_ELEMENTSOF(files);
+        t = t_pod_add(&p, "c",
+                      "sh|-c|/probe cat /info/labels; /probe cat /info/deep/er/name;"
+                      " /probe stat /info/deep/er/name; /probe write /info/x y; true");
+        t_mount(t, &p.volumes[2], "/info", NULL, true);
+        t_pod_start(&p);
+        out = t_run(&p, t, NULL);
+        cr_expect(pr_startswith(out, "app=\"web\"\nfiles\n"), "%s", out);
+        cr_expect(strstr(out, "file 0600 0 0 6\n"), "%s", out);
+        cr_expect(pr_endswith(out, "EROFS\n"), "%s", out);
+        p.volumes[2].files = NULL;
+        p.volumes[2].n_files = 0;
+        t_pod_down(&p);
+}
