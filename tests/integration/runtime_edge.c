@@ -451,3 +451,25 @@ Test(runtime_edge, volume_files)
         p.volumes[2].n_files = 0;
         t_pod_down(&p);
 }
+
+/* A restart is a new container, as under kubelet: the same plan entry
+ * spawned again gets a fresh writable layer, the volumes keep their data. */
+Test(runtime_edge, restart_gets_fresh_layer)
+{
+        struct tpod p;
+        struct tctr *t;
+        _cleanup_free_ char *first = NULL, *second = NULL;
+        const char *script = "sh|-c|/probe cat /mine; /probe cat /data/kept;"
+                             " /probe write /mine layer; /probe write /data/kept volume";
+
+        t_pod_init(&p, "again", false);
+        t = t_pod_add(&p, "c", script);
+        t_mount(t, &p.volumes[0], "/data", NULL, false);
+        t_pod_start(&p);
+        first = t_run(&p, t, NULL);
+        ctr_process_close(&t->proc);
+        second = t_run(&p, t, NULL);
+        cr_expect_str_eq(first, "ENOENT\nENOENT\nok\nok\n");
+        cr_expect_str_eq(second, "ENOENT\nvolume\nok\nok\n");
+        t_pod_down(&p);
+}
