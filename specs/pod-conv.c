@@ -220,7 +220,7 @@ static void record_pos(struct conv *c, struct spec_pos pos)
 {
         struct spec_field_pos *fp;
 
-        fp = pr_array_grow(&c->pod->field_pos, &c->pod->n_field_pos, sizeof(*fp));
+        fp = spec_array_grow(&c->pod->field_pos, &c->pod->n_field_pos, sizeof(*fp));
         fp->path = pr_strndup(c->path, c->path_len);
         fp->pos = pos;
 }
@@ -343,27 +343,38 @@ void f_opt_bool(struct conv *c, const struct spec_node *n, void *dst, const stru
         o->value = n->boolean;
 }
 
+struct strv_fill {
+        char **v;
+        size_t n;
+};
+
 static void strv_item(struct conv *c, const struct spec_node *item, void *arg, size_t i)
 {
-        char ***v = arg;
+        struct strv_fill *fill = arg;
         /* JSON null in a []string decodes to "", as the API server reads it. */
         char *s = is_null(item) ? pr_strdup("") : conv_strdup(c, item);
 
         (void)i;
         if (s)
-                pr_strv_push_take(v, s);
+                fill->v[fill->n++] = s;
 }
 
 void f_strv(struct conv *c, const struct spec_node *n, void *dst, const struct field *f)
 {
         char ***v = dst;
+        struct strv_fill fill = {0};
 
         (void)f;
         *v = pr_strv_free(*v);
-        /* An empty list is given, not absent: command: [] overrides the image. */
-        if (n->kind == SPEC_NODE_SEQUENCE)
-                *v = pr_calloc(1, sizeof(char *));
-        (void)conv_list(c, n, strv_item, v);
+        if (n->kind != SPEC_NODE_SEQUENCE) {
+                conv_type_error(c, n, "a list");
+                return;
+        }
+        /* Sized once: the list may be long. An empty list is given, not
+         * absent: command: [] overrides the image's entrypoint. */
+        fill.v = pr_calloc(n->n + 1, sizeof(char *));
+        (void)conv_list(c, n, strv_item, &fill);
+        *v = fill.v;
 }
 
 void f_string_map(struct conv *c, const struct spec_node *n, void *dst, const struct field *f)
@@ -387,7 +398,7 @@ void f_string_map(struct conv *c, const struct spec_node *n, void *dst, const st
                         v = NULL;
                 }
                 if (v) {
-                        struct spec_kv *kv = pr_array_grow(&m->items, &m->n, sizeof(*kv));
+                        struct spec_kv *kv = spec_array_grow(&m->items, &m->n, sizeof(*kv));
                         kv->key = pr_strdup(key->value);
                         kv->value = v;
                         kv->pos = key->pos;
@@ -511,7 +522,7 @@ static void name_value_item(struct conv *c, const struct spec_node *item, void *
                 conv_type_error(c, item, "an object");
                 return;
         }
-        kv = pr_array_grow(&m->items, &m->n, sizeof(*kv));
+        kv = spec_array_grow(&m->items, &m->n, sizeof(*kv));
         kv->pos = item->pos;
         (void)conv_object(c, item, kv, &name_value_desc);
         /* The validator reports the missing name; users of the map may
