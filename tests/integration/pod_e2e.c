@@ -347,3 +347,142 @@ Test(pod_e2e, down_of_unknown_pod_names_it)
         cr_assert(strstr(o.text, "pod 'nosuchpod' not found"), "%s", o.text);
         out_done(&o);
 }
+
+Test(pod_e2e, pod_ip_in_ps_and_inspect)
+{
+        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        struct out up, in, down;
+        json_object *o;
+        const char *ip;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        in = podrun_run("inspect one");
+        o = json_tokener_parse(in.text);
+        cr_assert_not_null(o, "%s", in.text);
+        ip = json_object_get_string(jget(o, "podIP"));
+        cr_assert(ip && pr_startswith(ip, "10."), "podIP: %s", in.text);
+        cr_assert_str_eq(json_object_get_string(jget(o, "podIPs.0.ip")), ip);
+        json_object_put(o);
+        down = podrun_run("down one");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("one", NULL);
+        out_done(&up), out_done(&in), out_done(&down);
+}
+
+Test(pod_e2e, foreground_exit_status_follows_the_phase)
+{
+        _cleanup_free_ char *ok =
+            write_manifest("fine", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\nspec:\n"
+                                   "  restartPolicy: Never\n  initContainers:\n  - name: first\n"
+                                   "    image: busybox\n    command: [sh, -c, 'echo from init']\n"
+                                   "  containers:\n  - name: main\n    image: busybox\n"
+                                   "    command: [sh, -c, 'echo hello; echo oops >&2']\n");
+        _cleanup_free_ char *bad = write_manifest(
+            "sad", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sad\nspec:\n"
+                   "  restartPolicy: Never\n  containers:\n  - name: main\n"
+                   "    image: busybox\n    command: [sh, -c, 'echo bye; exit 3']\n");
+        struct out a = podrun_run("up %s", ok), b = podrun_run("up %s", bad);
+
+        cr_assert_eq(a.status, 0, "%s", a.text);
+        cr_assert(strstr(a.text, "first | from init\n"), "%s", a.text);
+        cr_assert(strstr(a.text, "main  | hello\n"), "%s", a.text);
+        cr_assert(strstr(a.text, "main  | oops\n"), "%s", a.text);
+        cr_assert(strstr(a.text, "from init") < strstr(a.text, "hello"), "init runs first");
+        cr_assert_null(strstr(a.text, "close clean"), "%s", a.text);
+        cr_assert_eq(b.status, 1, "%s", b.text);
+        cr_assert(strstr(b.text, "main | bye\n"), "%s", b.text);
+        assert_clean("fine", NULL);
+        assert_clean("sad", NULL);
+        out_done(&a), out_done(&b);
+}
+
+Test(pod_e2e, completed_detached_pod_is_kept_until_down)
+{
+        _cleanup_free_ char *file =
+            write_manifest("done", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: done\nspec:\n"
+                                   "  restartPolicy: Never\n  containers:\n  - name: main\n"
+                                   "    image: busybox\n    command: [sh, -c, 'echo done']\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        _cleanup_free_ char *log = NULL, *log_path = NULL;
+        struct out up, ps, psa, in, down;
+        struct pr_error err = {};
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        /* The supervisor ends once the pod completed; wait for it by pid. */
+        st = read_state("done");
+        while (state_proc_alive(&st->supervisor))
+                usleep(10000);
+        ps = podrun_run("ps");
+        cr_assert_null(strstr(ps.text, "done "), "ps without -a: %s", ps.text);
+        psa = podrun_run("ps -a");
+        cr_assert(strstr(psa.text, "Completed"), "ps -a: %s", psa.text);
+        in = podrun_run("inspect done");
+        cr_assert(strstr(in.text, "\"phase\":\"Succeeded\""), "%s", in.text);
+        cr_assert(strstr(in.text, "\"exitCode\":0"), "%s", in.text);
+        log_path = pr_asprintf("%s/pods/done/supervisor.log", run_dir);
+        if (pr_read_file(log_path, 1 << 20, &log, NULL, &err) >= 0)
+                cr_assert_null(strstr(log, "close clean"), "%s", log);
+        down = podrun_run("down done");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("done", st);
+        out_done(&up), out_done(&ps), out_done(&psa), out_done(&in), out_done(&down);
+}
+
+Test(pod_e2e, restarts_with_back_off)
+{
+        _cleanup_free_ char *file =
+            write_manifest("crash", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crash\nspec:\n"
+                                    "  terminationGracePeriodSeconds: 1\n  containers:\n"
+                                    "  - name: main\n    image: busybox\n"
+                                    "    command: [sh, -c, 'echo run; exit 2']\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct out up, down;
+        uint64_t start = pr_now_mono_usec();
+
+        up = podrun_run("up -d --backoff-base 100ms %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        /* 0, 100, 200, 400 ms: four restarts within about a second. */
+        for (;;) {
+                st = state_free(st);
+                st = read_state("crash");
+                if (st->containers[0].restart_count >= 4 ||
+                    pr_now_mono_usec() - start > 10 * PR_USEC_PER_SEC)
+                        break;
+                usleep(50000);
+        }
+        cr_assert_geq(st->containers[0].restart_count, 4);
+        cr_assert(pr_now_mono_usec() - start >= 700 * PR_USEC_PER_MSEC, "no back-off at all");
+        cr_assert(st->containers[0].has_last);
+        cr_assert_eq(st->containers[0].last.exit_code, 2);
+        cr_assert_str_eq(st->containers[0].last.reason, "Error");
+        down = podrun_run("down crash");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("crash", NULL);
+        out_done(&up), out_done(&down);
+}
+
+Test(pod_e2e, sigterm_ignored_takes_the_grace_period)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "stubborn", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n"
+                        "  terminationGracePeriodSeconds: 2\n  containers:\n"
+                        "  - name: main\n    image: busybox\n    command: [sleep, '600']\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct out up, down;
+        uint64_t t0, dt;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        st = read_state("stubborn");
+        t0 = pr_now_mono_usec();
+        down = podrun_run("down stubborn");
+        dt = pr_now_mono_usec() - t0;
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        /* PID 1 without a handler ignores SIGTERM: SIGKILL after the grace period. */
+        cr_assert_geq(dt, 2 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
+        cr_assert_lt(dt, 5 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
+        assert_clean("stubborn", st);
+        out_done(&up), out_done(&down);
+}
