@@ -111,6 +111,7 @@ struct supervisor {
         uv_signal_t sig_term, sig_int, sig_chld;
         uv_timer_t grace_timer;
         bool grace_expired;
+        bool kill_now;
         struct sup_ctr *ctrs;
         size_t next_init;
         enum sup_stage stage;
@@ -727,7 +728,7 @@ static void check_stop_progress(struct supervisor *sup)
                         sup->grace_expired = false;
                         uv_timer_stop(&sup->grace_timer);
                         uv_timer_start(&sup->grace_timer, on_grace_timer, left / 1000, 0);
-                        signal_group(sup, true, false);
+                        signal_group(sup, true, sup->kill_now);
                 }
         }
         if (sup->stage == STAGE_STOP_SIDECARS && !group_alive(sup, true))
@@ -753,9 +754,12 @@ static void stop_pod(struct supervisor *sup, enum sup_result result, bool remove
                 if (!ctr->inst)
                         c->done = true;
         }
+        /* A pod that could not start is not given a grace period: nothing
+         * of it was ever ready, and `up` is waiting to report why. */
+        sup->kill_now = sup->start_failed || sup->plan->grace_period_usec == 0;
         save(sup);
         uv_timer_start(&sup->grace_timer, on_grace_timer, sup->plan->grace_period_usec / 1000, 0);
-        signal_group(sup, false, sup->plan->grace_period_usec == 0);
+        signal_group(sup, false, sup->kill_now);
         check_stop_progress(sup);
 }
 
