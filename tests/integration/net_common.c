@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -194,7 +195,9 @@ pid_t net_server(const char *netns, bool udp, int family, uint16_t port)
                 struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
                 int one = 1, s;
 
-                /* Never outlive a test that forgot us. */
+                /* Never outlive the test, even one that failed before
+                 * stopping us. */
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
                 alarm(120);
                 enter(netns);
                 ((struct sockaddr_in *)&ss)->sin_port = htons(port);
@@ -278,6 +281,7 @@ int net_ask(const char *netns, bool udp, const char *ip, uint16_t port, char *re
         pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
                 alarm(20);
                 enter(netns);
                 r = ask(udp, ip, port, buf, sizeof(buf));
