@@ -54,6 +54,7 @@
 /* kubelet leaves sidecars at least this long after a slow app container. */
 #define MIN_SIDECAR_GRACE_USEC (2 * PR_USEC_PER_SEC)
 #define INFRA_STOP_TIMEOUT_USEC (2 * PR_USEC_PER_SEC)
+#define INFRA_GONE_DELAY_MSEC 50
 /* containerd reports a container that never ran with this exit code. */
 #define START_ERROR_EXIT_CODE 128
 
@@ -765,6 +766,23 @@ static void stop_pod(struct supervisor *sup, enum sup_result result, bool remove
 
 /* ---- the infra ------------------------------------------------------ */
 
+static void on_infra_gone(uv_timer_t *t)
+{
+        struct supervisor *sup = t->data;
+
+        if (sup->stage >= STAGE_STOP_APPS)
+                return;
+        pr_log_error("pod '%s': the infra process (pid %d) exited; stopping the pod",
+                     sup->plan->name, (int)sup->infra.pid);
+        set_str(&sup->st->reason, "InfraExited");
+        set_str(&sup->st->message, "the infra process holding the pod's namespaces exited");
+        sup->phase_forced = true;
+        sup->st->phase = STATE_PHASE_FAILED;
+        if (!sup->ready_sent)
+                fail_start(sup, pr_strdup("the infra process exited"));
+        stop_pod(sup, SUP_FAILED, !sup->opts->keep_completed);
+}
+
 static void infra_reap(struct supervisor *sup)
 {
         siginfo_t si = {};
@@ -779,17 +797,13 @@ static void infra_reap(struct supervisor *sup)
                 sup->infra_poll_open = false;
                 uv_close((uv_handle_t *)&sup->infra_poll, NULL);
         }
-        if (sup->stage >= STAGE_STOP_SIDECARS)
+        if (sup->stage >= STAGE_STOP_APPS)
                 return;
-        pr_log_error("pod '%s': the infra process (pid %d) exited; stopping the pod",
-                     sup->plan->name, (int)sup->infra.pid);
-        set_str(&sup->st->reason, "InfraExited");
-        set_str(&sup->st->message, "the infra process holding the pod's namespaces exited");
-        sup->phase_forced = true;
-        sup->st->phase = STATE_PHASE_FAILED;
-        if (!sup->ready_sent)
-                fail_start(sup, pr_strdup("the infra process exited"));
-        stop_pod(sup, SUP_FAILED, !sup->opts->keep_completed);
+        /* Ctrl-C reaches the whole foreground process group, the infra
+         * included: give our own SIGINT a moment to be seen first, so that
+         * the pod is stopped rather than failed. stop_pod() re-arms this
+         * timer for the grace period. */
+        uv_timer_start(&sup->grace_timer, on_infra_gone, INFRA_GONE_DELAY_MSEC, 0);
 }
 
 static void on_infra_poll(uv_poll_t *p, int status, int events)
@@ -1108,8 +1122,12 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
         } else {
                 start_next(sup);
         }
-        if (loop_ok)
-                (void)run_loop(sup);
+        if (loop_ok && run_loop(sup) < 0 && !sup->start_failed) {
+                /* A handle left open is our bug; the pod itself is gone. */
+                sup->start_failed = true;
+                (void)pr_err_msg(&sup->fail, EBUSY, "pod '%s': the event loop did not close clean",
+                                 plan->name);
+        }
         if (!sup->start_failed && !sup->ready_sent && sup->result == SUP_STOPPED) {
                 sup->start_failed = true;
                 (void)pr_err_msg(&sup->fail, EINTR,
