@@ -20,7 +20,10 @@
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/util.h"
+#include "pod/plan.h"
 #include "pod/state.h"
+#include "pod/supervisor.h"
+#include "specs/specs.h"
 
 static char tmp[64];
 static char *podrun, *root_dir, *run_dir, *netns_dir;
@@ -485,4 +488,117 @@ Test(pod_e2e, sigterm_ignored_takes_the_grace_period)
         cr_assert_lt(dt, 5 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
         assert_clean("stubborn", st);
         out_done(&up), out_done(&down);
+}
+
+/* ---- the supervisor in this very process ---------------------------- */
+
+struct captured {
+        char *text;
+        bool ready;
+        int ready_r;
+};
+
+static void capture(void *userdata, const char *container, enum logs_stream s, const char *data,
+                    size_t len)
+{
+        struct captured *c = userdata;
+        char *old = c->text;
+
+        c->text = pr_asprintf("%s%s/%s:%.*s", old ? old : "", container, logs_stream_to_string(s),
+                              (int)len, data);
+        free(old);
+}
+
+static void ready(void *userdata, int r, const struct pr_error *err)
+{
+        struct captured *c = userdata;
+
+        (void)err;
+        cr_assert_not(c->ready, "on_ready is called once");
+        c->ready = true;
+        c->ready_r = r;
+}
+
+static void free_spec_filep(struct spec_file **f)
+{
+        *f = spec_file_free(*f);
+}
+
+static int run_in_process(const char *yaml, struct captured *cap, struct pr_error *err)
+{
+        _cleanup_(free_spec_filep) struct spec_file *f = NULL;
+        _cleanup_(plan_freep) struct pod_plan *plan = NULL;
+        _cleanup_free_ char *pause =
+            pr_asprintf("%s/pod/pause/podrun-pause", getenv("PODRUN_BUILD_DIR"));
+        _cleanup_free_ char *pod_dir = NULL;
+        struct spec_diags diags = {};
+        struct plan_options po = {.root_dir = root_dir, .run_dir = run_dir, .netns_dir = netns_dir};
+        struct sup_options so = {.pause_path = pause,
+                                 .run_dir = run_dir,
+                                 .root_dir = root_dir,
+                                 .netns_dir = netns_dir,
+                                 .on_output = capture,
+                                 .on_ready = ready,
+                                 .userdata = cap};
+        int lock, r;
+
+        r = spec_load_buffer("inproc.yaml", yaml, strlen(yaml), &f, &diags, err);
+        spec_diags_done(&diags);
+        cr_assert_eq(r, 0, "%s", err->msg);
+        cr_assert_eq(plan_build(&f->pods[0], &po, &plan, err), 0, "%s", err->msg);
+        pod_dir = state_pod_dir(run_dir, plan->name);
+        lock = state_lock(pod_dir, true, false, err);
+        cr_assert_geq(lock, 0, "%s", err->msg);
+        r = sup_run(plan, &so, err);
+        close(lock);
+        return r;
+}
+
+/* Orphans left by a container's PID 1 are re-parented to us (the
+ * supervisor is a subreaper) and must be reaped; the loop must close clean
+ * (sup_run fails otherwise); output reaches on_output before the exit. */
+Test(pod_e2e, supervisor_in_process_reaps_and_closes_clean)
+{
+        struct captured cap = {};
+        struct pr_error err = {};
+        siginfo_t si = {};
+        int r;
+
+        r = run_in_process("apiVersion: v1\nkind: Pod\nmetadata:\n  name: inproc\nspec:\n"
+                           "  restartPolicy: Never\n  containers:\n"
+                           "  - name: a\n    image: busybox\n"
+                           "    command: [sh, -c, 'sleep 30 & sleep 30 & echo out; echo err >&2']\n"
+                           "  - name: b\n    image: busybox\n"
+                           "    command: [sh, -c, 'sleep 0.2; echo last words']\n",
+                           &cap, &err);
+        cr_assert_eq(r, SUP_SUCCEEDED, "sup_run: %d %s", r, err.msg);
+        cr_assert(cap.ready);
+        cr_assert_eq(cap.ready_r, 0);
+        cr_assert(strstr(cap.text, "a/stdout:out\n"), "%s", cap.text);
+        cr_assert(strstr(cap.text, "a/stderr:err\n"), "%s", cap.text);
+        cr_assert(strstr(cap.text, "b/stdout:last words\n"), "%s", cap.text);
+        /* No child of ours is left, not even a zombie. */
+        cr_assert_eq(waitid(P_ALL, 0, &si, WEXITED | WNOHANG), -1);
+        cr_assert_eq(errno, ECHILD);
+        assert_clean("inproc", NULL);
+        free(cap.text);
+}
+
+Test(pod_e2e, supervisor_in_process_reports_a_start_error)
+{
+        struct captured cap = {};
+        struct pr_error err = {};
+        int r;
+
+        r = run_in_process("apiVersion: v1\nkind: Pod\nmetadata:\n  name: nostart\nspec:\n"
+                           "  containers:\n  - name: a\n    image: busybox\n"
+                           "    command: [/no/such/binary]\n",
+                           &cap, &err);
+        cr_assert_lt(r, 0);
+        cr_assert(cap.ready);
+        cr_assert_lt(cap.ready_r, 0);
+        cr_assert(strstr(err.msg, "pod 'nostart': container 'a': StartError"), "%s", err.msg);
+        cr_assert(strstr(err.msg, "/no/such/binary"), "%s", err.msg);
+        assert_clean("nostart", NULL);
+        free(cap.text);
 }
