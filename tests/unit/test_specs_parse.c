@@ -965,3 +965,23 @@ Test(specs_parse, samples_load_clean)
         }
         (void)closedir(dir);
 }
+
+/* Growing arrays one element at a time made this quadratic (minutes under
+ * ASan); it must stay linear up to the node limit. */
+Test(specs_parse, long_lists_parse_in_linear_time, .timeout = 30)
+{
+        size_t n = SPEC_MAX_NODES - 1000, len = 0;
+        _cleanup_free_ char *yaml = pr_malloc(n * 16 + 256);
+        struct loaded l;
+        const struct spec_pod *pod;
+
+        len += (size_t)sprintf(yaml, POD_HEAD "spec:\n  containers:\n  - name: app\n"
+                                              "    image: busybox\n    args:\n");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)sprintf(yaml + len, "    - a%zu\n", i);
+        pod = load_one(&l, yaml);
+        cr_assert_eq(pr_strv_len(pod->containers[0].args), n);
+        cr_assert_str_eq(pod->containers[0].args[n - 1], "a198999");
+        cr_assert_geq(pod->n_field_pos, n);
+        loaded_done(&l);
+}
