@@ -628,10 +628,16 @@ const struct object_desc spec_container_desc =
  * else (a tag, or a digest alone) IfNotPresent. */
 static enum spec_pull_policy default_pull_policy(const char *image)
 {
-        _cleanup_free_ char *name = pr_strdup(image ? image : "");
-        char *at = strchr(name, '@'), *slash, *colon;
-        bool digest = at != NULL;
+        _cleanup_free_ char *name = NULL;
+        char *at, *slash, *colon;
+        bool digest;
 
+        /* An image that does not parse has no tag there: IfNotPresent. */
+        if (!image || !*image)
+                return SPEC_PULL_IF_NOT_PRESENT;
+        name = pr_strdup(image);
+        at = strchr(name, '@');
+        digest = at != NULL;
         if (at)
                 *at = '\0';
         slash = strrchr(name, '/');
