@@ -157,7 +157,7 @@ Test(specs_parse, pod_level_fields)
                          "  hostNetwork: false\n"
                          "  hostPID: false\n"
                          "  hostIPC: true\n"
-                         "  hostUsers: false\n"
+                         "  hostUsers: true\n"
                          "  enableServiceLinks: false\n"
                          "  securityContext:\n"
                          "    runAsUser: 1000\n"
@@ -200,7 +200,7 @@ Test(specs_parse, pod_level_fields)
         cr_assert_not(pod->host_network);
         cr_assert(pod->host_ipc);
         cr_assert(pod->host_users.set);
-        cr_assert_not(pod->host_users.value);
+        cr_assert(pod->host_users.value);
         cr_assert_not(pod->enable_service_links);
         cr_assert_eq(s->run_as_user.value, 1000);
         cr_assert_eq(s->run_as_group.value, 3000);
