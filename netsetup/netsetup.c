@@ -80,10 +80,11 @@ static void pod_ip6(const struct net_config *cfg, struct in_addr ip4, struct in6
 
 /* With the lease lock held: the address and everything shared that a pod
  * needs before its own veth, so a concurrent last-pod detach cannot remove
- * the bridge or the table under us. */
+ * the bridge or the table under us. *ret_changed is set once there is
+ * something to undo. */
 static int reserve(const struct net_config *cfg, const struct net_ipam *ipam, struct nl_sock *sk,
                    const struct net_pod *pod, struct in_addr *ret_ip, int *ret_bridge,
-                   unsigned *ret_mtu, struct pr_error *err)
+                   unsigned *ret_mtu, bool *ret_changed, struct pr_error *err)
 {
         _cleanup_close_ int lock = -1;
         int r;
@@ -91,9 +92,17 @@ static int reserve(const struct net_config *cfg, const struct net_ipam *ipam, st
         r = net_ipam_lock(ipam, &lock, err);
         if (r < 0)
                 return r;
+        /* Under the lock, because the bridge is made and removed only under
+         * it: outside, a concurrent first attach could create the bridge
+         * between our lookup of it and our dump of the routes, and its own
+         * route would read as a clash. */
+        r = net_route_check_overlap(sk, cfg, err);
+        if (r < 0)
+                return r;
         r = net_ipam_allocate(ipam, pod->name, ret_ip, err);
         if (r < 0)
                 return r;
+        *ret_changed = true;
         r = net_bridge_ensure(sk, cfg, ret_bridge, ret_mtu, err);
         if (r >= 0)
                 r = net_nat_ensure(cfg, err);
@@ -153,11 +162,12 @@ static void fill_result(const struct net_config *cfg, struct in_addr ip4, const 
         (void)snprintf(ret->host_ifname, sizeof(ret->host_ifname), "%s", ifname);
 }
 
-/* *ret_raced is set when another attach of the same pod made the veth first:
- * that one owns the pod's network now, so this one must not undo. */
+/* *ret_undo is set when a failure must be undone: not before anything
+ * changed, and not when another attach of the same pod made the veth first
+ * (that one owns the pod's network now). */
 static int attach_steps(const struct net_config *cfg, const char *root_dir,
                         const struct net_pod *pod, struct nl_sock *sk, int netns_fd,
-                        const char *ifname, bool *ret_raced, struct net_pod_result *ret,
+                        const char *ifname, bool *ret_undo, struct net_pod_result *ret,
                         struct pr_error *err)
 {
         struct net_ipam ipam = {0};
@@ -172,7 +182,7 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
         ipam.owner_pid = pod->owner_pid;
         ipam.pod_exists = pod->pod_exists;
         ipam.userdata = pod->userdata;
-        r = reserve(cfg, &ipam, sk, pod, &ip4, &bridge, &mtu, err);
+        r = reserve(cfg, &ipam, sk, pod, &ip4, &bridge, &mtu, ret_undo, err);
         net_ipam_done(&ipam);
         if (r < 0)
                 return r;
@@ -180,7 +190,8 @@ static int attach_steps(const struct net_config *cfg, const char *root_dir,
         r = net_veth_create(sk, ifname, pod->name, bridge, netns_fd, mtu, err);
         /* EEXIST is also eth0 already in the pod's namespace; only our
          * veth name existing now means another attach won. */
-        *ret_raced = r == -EEXIST && net_link_index(sk, ifname, &winner, NULL) >= 0;
+        if (r == -EEXIST && net_link_index(sk, ifname, &winner, NULL) >= 0)
+                *ret_undo = false;
         if (r >= 0)
                 r = configure_pod(cfg, netns_fd, ip4, err);
         /* Rules a crashed earlier instance of this pod left behind would
@@ -202,7 +213,7 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
         _cleanup_close_ int own_fd = -1;
         char ifname[NET_IFNAME_MAX];
         int netns_fd = pod->netns_fd, ifindex, r;
-        bool raced = false;
+        bool undo = false;
 
         r = check_pod_name(pod->name, err);
         if (r < 0)
@@ -226,15 +237,12 @@ int net_pod_attach(const struct net_config *cfg, const char *root_dir, const str
         if (net_link_index(sk, ifname, &ifindex, NULL) >= 0)
                 return pr_err_msg(err, EEXIST, "pod '%s': already attached (veth '%s' exists)",
                                   pod->name, ifname);
-        r = net_route_check_overlap(sk, cfg, err);
-        if (r < 0)
-                return pr_err_wrap(err, "pod '%s'", pod->name);
-        r = attach_steps(cfg, root_dir, pod, sk, netns_fd, ifname, &raced, ret, err);
-        if (r < 0 && !raced) {
-                struct pr_error undo = {0};
-                if (net_pod_detach(cfg, root_dir, pod->name, &undo) < 0)
+        r = attach_steps(cfg, root_dir, pod, sk, netns_fd, ifname, &undo, ret, err);
+        if (r < 0 && undo) {
+                struct pr_error undo_err = {0};
+                if (net_pod_detach(cfg, root_dir, pod->name, &undo_err) < 0)
                         pr_log_warn("pod '%s': undoing a failed network attach: %s; ignoring",
-                                    pod->name, undo.msg);
+                                    pod->name, undo_err.msg);
         }
         if (r < 0)
                 return pr_err_wrap(err, "pod '%s'", pod->name);

@@ -213,6 +213,7 @@ Test(net_pod, fifty_concurrent_attaches_get_distinct_addresses)
         enum { N = 50 };
         char *paths[N];
         pid_t pids[N];
+        int statuses[N];
         int out[2];
         struct net_pod_result res[N];
 
@@ -242,11 +243,13 @@ Test(net_pod, fifty_concurrent_attaches_get_distinct_addresses)
                 }
         }
         close(out[1]);
-        for (int i = 0; i < N; i++) {
-                int status;
-                cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
-                cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "attach %d failed", i);
-        }
+        /* Reap every child before asserting: a failed assertion tears the
+         * namespaces down, which must not happen under running attaches. */
+        for (int i = 0; i < N; i++)
+                cr_assert_eq(waitpid(pids[i], &statuses[i], 0), pids[i]);
+        for (int i = 0; i < N; i++)
+                cr_assert(WIFEXITED(statuses[i]) && WEXITSTATUS(statuses[i]) == 0,
+                          "attach %d failed", i);
         for (int i = 0; i < N; i++)
                 cr_assert_eq(read(out[0], &res[i], sizeof(res[i])), sizeof(res[i]));
         close(out[0]);
@@ -264,11 +267,11 @@ Test(net_pod, fifty_concurrent_attaches_get_distinct_addresses)
                         _exit(net_pod_detach(&env.cfg, env.root, name, &err) < 0 ? 1 : 0);
                 }
         }
-        for (int i = 0; i < N; i++) {
-                int status;
-                cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
-                cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "detach %d failed", i);
-        }
+        for (int i = 0; i < N; i++)
+                cr_assert_eq(waitpid(pids[i], &statuses[i], 0), pids[i]);
+        for (int i = 0; i < N; i++)
+                cr_assert(WIFEXITED(statuses[i]) && WEXITSTATUS(statuses[i]) == 0,
+                          "detach %d failed", i);
         net_assert_clean(&env);
         for (int i = 0; i < N; i++)
                 free(paths[i]);
