@@ -55,6 +55,7 @@
 #define MIN_SIDECAR_GRACE_USEC (2 * PR_USEC_PER_SEC)
 #define INFRA_STOP_TIMEOUT_USEC (2 * PR_USEC_PER_SEC)
 #define INFRA_GONE_DELAY_MSEC 50
+#define SUP_GRACE_FILE "stop-grace"
 /* containerd reports a container that never ran with this exit code. */
 #define START_ERROR_EXIT_CODE 128
 
@@ -113,6 +114,7 @@ struct supervisor {
         uv_timer_t grace_timer;
         bool grace_expired;
         bool kill_now;
+        uint64_t grace_usec; /* the pod's, or what `down --grace-period` asked */
         struct sup_ctr *ctrs;
         size_t next_init;
         enum sup_stage stage;
@@ -757,9 +759,9 @@ static void stop_pod(struct supervisor *sup, enum sup_result result, bool remove
         }
         /* A pod that could not start is not given a grace period: nothing
          * of it was ever ready, and `up` is waiting to report why. */
-        sup->kill_now = sup->start_failed || sup->plan->grace_period_usec == 0;
+        sup->kill_now = sup->start_failed || sup->grace_usec == 0;
         save(sup);
-        uv_timer_start(&sup->grace_timer, on_grace_timer, sup->plan->grace_period_usec / 1000, 0);
+        uv_timer_start(&sup->grace_timer, on_grace_timer, sup->grace_usec / 1000, 0);
         signal_group(sup, false, sup->kill_now);
         check_stop_progress(sup);
 }
@@ -842,6 +844,26 @@ static void reap_orphans(struct supervisor *sup)
         }
 }
 
+/* `down --grace-period N` leaves N in <run_dir>/stop-grace before its
+ * SIGTERM, as kubectl delete --grace-period overrides the pod's. */
+static void read_grace_request(struct supervisor *sup)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/%s", sup->plan->run_dir, SUP_GRACE_FILE);
+        _cleanup_free_ char *text = NULL;
+        struct pr_error ignored = {};
+        int seconds;
+
+        if (pr_read_file(path, 64, &text, NULL, &ignored) < 0)
+                return;
+        text[strcspn(text, "\n")] = '\0';
+        if (pr_parse_int(text, 0, 24 * 3600, &seconds) < 0) {
+                pr_log_warn("pod '%s': '%s' holds no grace period; ignoring", sup->plan->name,
+                            path);
+                return;
+        }
+        sup->grace_usec = (uint64_t)seconds * PR_USEC_PER_SEC;
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
         struct supervisor *sup = s->data;
@@ -851,6 +873,7 @@ static void on_signal(uv_signal_t *s, int signum)
                 return;
         }
         pr_log_info("pod '%s': %s received; stopping", sup->plan->name, strsignal(signum));
+        read_grace_request(sup);
         stop_pod(sup, SUP_STOPPED, true);
 }
 
@@ -1093,6 +1116,7 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
         int r;
 
         sup->plan = plan;
+        sup->grace_usec = plan->grace_period_usec;
         sup->infra.pidfd = -1;
         sup->opts = opts;
         sup->ctrs = pr_calloc(plan->n_containers, sizeof(*sup->ctrs));
@@ -1288,8 +1312,19 @@ static int teardown_leftovers(const char *run_dir, const char *root_dir, const c
         return r;
 }
 
+static void request_grace(const char *run_dir, const char *name, int grace_seconds)
+{
+        _cleanup_free_ char *pod_dir = state_pod_dir(run_dir, name);
+        _cleanup_free_ char *path = pr_asprintf("%s/%s", pod_dir, SUP_GRACE_FILE);
+        _cleanup_free_ char *text = pr_asprintf("%d\n", grace_seconds);
+        struct pr_error err = {};
+
+        if (grace_seconds >= 0 && pr_write_file_atomic(path, text, strlen(text), 0600, &err) < 0)
+                pr_log_warn("pod '%s': %s; using the pod's grace period", name, err.msg);
+}
+
 int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, const char *name,
-             uint64_t timeout_usec, struct pr_error *err)
+             int grace_seconds, uint64_t timeout_usec, struct pr_error *err)
 {
         _cleanup_free_ char *path = state_path(run_dir, name);
         _cleanup_(state_freep) struct pod_state *st = NULL;
@@ -1300,6 +1335,7 @@ int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, c
         if (!sup_pod_exists(run_dir, name))
                 return teardown_leftovers(run_dir, root_dir, netns_dir, name, err);
         if (state_read(path, &st, &ignored) >= 0 && state_proc_alive(&st->supervisor)) {
+                request_grace(run_dir, name, grace_seconds);
                 if (state_proc_kill(&st->supervisor, SIGTERM) == 0 &&
                     wait_proc_gone(&st->supervisor, timeout_usec) == -ETIMEDOUT) {
                         pr_log_warn("pod '%s': the supervisor did not finish in time; killing it",

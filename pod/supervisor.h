@@ -55,7 +55,8 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
 
 /* Stops and removes a pod recorded under run_dir: SIGTERM to its supervisor
  * (checked by pid and start time) and a wait of up to timeout_usec for it
- * to run the termination sequence (then SIGKILL); with the supervisor gone,
+ * to run the termination sequence (then SIGKILL), with grace_seconds in
+ * place of the pod's terminationGracePeriodSeconds unless it is negative; with the supervisor gone,
  * whatever is left is torn down from the state file: container processes
  * (checked by start time), writable layers, the infra's mounts and netns,
  * logs and volumes, the run dir. A pod whose run dir vanished (a reboot)
@@ -63,7 +64,7 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
  * netns_dir, NULL for /run/netns) is cleaned too. Idempotent;
  * -ENOENT naming the pod when nothing of it exists. */
 int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, const char *name,
-             uint64_t timeout_usec, struct pr_error *err);
+             int grace_seconds, uint64_t timeout_usec, struct pr_error *err);
 
 /* Whether anything of the pod exists under run_dir (a state dir). */
 bool sup_pod_exists(const char *run_dir, const char *name);

@@ -49,19 +49,29 @@ static int names_from_file(const char *path, char ***ret, struct pr_error *err)
 
 int cmd_down(int argc, char **argv, struct pr_error *err)
 {
+        enum { OPT_GRACE = 0x100 };
         static const struct option options[] = {
             {"file", required_argument, NULL, 'f'},
+            {"grace-period", required_argument, NULL, OPT_GRACE},
             {"help", no_argument, NULL, 'h'},
             {},
         };
         _cleanup_strv_free_ char **names = NULL;
         const char *file = NULL;
+        int grace = -1;
         int c, r = 0;
 
         while ((c = getopt_long(argc, argv, "+f:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         file = optarg;
+                        break;
+                case OPT_GRACE:
+                        if (pr_parse_int(optarg, 0, 24 * 3600, &grace) < 0)
+                                return cli_usage_error(err, "down",
+                                                       "--grace-period: '%s' is not a number of "
+                                                       "seconds",
+                                                       optarg);
                         break;
                 case 'h':
                         cli_print_usage("down", down_help);
@@ -86,7 +96,7 @@ int cmd_down(int argc, char **argv, struct pr_error *err)
         for (size_t i = 0; names && names[i]; i++) {
                 struct pr_error e = {};
                 int q = sup_down(arg_run_dir, arg_root_dir, getenv("PODRUN_NETNS_DIR"), names[i],
-                                 DOWN_TIMEOUT_USEC, &e);
+                                 grace, DOWN_TIMEOUT_USEC, &e);
 
                 if (q < 0 && r >= 0) {
                         r = q;

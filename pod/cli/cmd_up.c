@@ -155,8 +155,8 @@ static int claim_name(const struct up_args *a, const char *name, struct pr_error
                 if (!a->replace || attempt > 0)
                         break;
                 pr_error_clear(err);
-                r = sup_down(arg_run_dir, arg_root_dir, a->netns_dir, name, REPLACE_TIMEOUT_USEC,
-                             err);
+                r = sup_down(arg_run_dir, arg_root_dir, a->netns_dir, name, -1,
+                             REPLACE_TIMEOUT_USEC, err);
                 if (r < 0 && r != -ENOENT)
                         return pr_err_wrap(err, "--replace");
         }
@@ -423,7 +423,7 @@ static int up_detached(const struct up_args *a, struct pod_plan *plan, int *lock
         (void)close(p[0]);
         if (r < 0 && sup_pod_exists(arg_run_dir, plan->name)) {
                 struct pr_error ignored = {};
-                (void)sup_down(arg_run_dir, arg_root_dir, a->netns_dir, plan->name,
+                (void)sup_down(arg_run_dir, arg_root_dir, a->netns_dir, plan->name, -1,
                                REPLACE_TIMEOUT_USEC, &ignored);
         }
         return r;
@@ -480,7 +480,7 @@ int cmd_up(int argc, char **argv, struct pr_error *err)
                 /* All or nothing: take down the pods of this file already up. */
                 for (size_t i = 0; i < started; i++) {
                         struct pr_error ignored = {};
-                        (void)sup_down(arg_run_dir, arg_root_dir, a.netns_dir, f->pods[i].name,
+                        (void)sup_down(arg_run_dir, arg_root_dir, a.netns_dir, f->pods[i].name, -1,
                                        REPLACE_TIMEOUT_USEC, &ignored);
                 }
         return r == DETACHED_CHILD ? 0 : r;

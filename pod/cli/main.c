@@ -17,7 +17,7 @@ const char *arg_run_dir = "/run/podrun";
 
 static const struct cmd commands[] = {
         { "up", cmd_up, "[-d] [--replace] [--backoff-base D] FILE", "start the pod a manifest describes" },
-        { "down", cmd_down, "POD | -f FILE", "stop a pod and remove all it made" },
+        { "down", cmd_down, "[--grace-period N] POD | -f FILE", "stop a pod and remove all it made" },
         { "ps", cmd_ps, "[-a] [--json]", "list pods and their containers" },
         { "logs", cmd_logs, "[-f] [--tail N] [--since D] [--timestamps] [-p] [POD/]CONTAINER",
           "print a container's log" },
