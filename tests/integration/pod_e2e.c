@@ -602,3 +602,28 @@ Test(pod_e2e, supervisor_in_process_reports_a_start_error)
         assert_clean("nostart", NULL);
         free(cap.text);
 }
+
+Test(pod_e2e, down_grace_period_overrides_the_pods)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "stubborn", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n"
+                        "  terminationGracePeriodSeconds: 30\n  containers:\n"
+                        "  - name: main\n    image: busybox\n    command: [sleep, '600']\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct out up, bad, down;
+        uint64_t t0, dt;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        st = read_state("stubborn");
+        bad = podrun_run("down --grace-period soon stubborn");
+        cr_assert_eq(bad.status, 2, "%s", bad.text);
+        t0 = pr_now_mono_usec();
+        down = podrun_run("down --grace-period 1 stubborn");
+        dt = pr_now_mono_usec() - t0;
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        cr_assert_geq(dt, 1 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
+        cr_assert_lt(dt, 4 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
+        assert_clean("stubborn", st);
+        out_done(&up), out_done(&bad), out_done(&down);
+}
