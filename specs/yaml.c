@@ -29,7 +29,6 @@ struct builder {
         bool stop; /* a limit or syntax error: no further events are read */
 
         struct spec_yaml_doc doc;
-        bool in_doc;
         struct spec_node *stack[SPEC_MAX_DEPTH + 1];
         size_t depth;
         size_t n_anchors;
@@ -53,7 +52,7 @@ static void error_at(struct builder *b, struct spec_pos pos, const char *field, 
         r = vasprintf(&msg, fmt, ap);
         va_end(ap);
         if (r < 0)
-                abort();
+                abort(); /* out of memory, as pr_malloc */
         spec_diags_add(b->diags, SPEC_ERROR, b->file, pos, field, "%s", msg);
         b->errors++;
 }
@@ -552,7 +551,6 @@ static void on_document_end(struct builder *b, struct spec_yaml_stream *s)
         d = spec_array_grow(&s->docs, &s->n_docs, sizeof(*d));
         *d = b->doc;
         b->doc = (struct spec_yaml_doc){0};
-        b->in_doc = false;
         b->depth = 0;
         anchors_clear(b);
 }
@@ -588,7 +586,6 @@ static void handle_event(struct builder *b, const yaml_event_t *ev, struct spec_
 {
         switch (ev->type) {
         case YAML_DOCUMENT_START_EVENT:
-                b->in_doc = true;
                 b->doc.pos = pos_of_mark(&ev->start_mark);
                 break;
         case YAML_DOCUMENT_END_EVENT:
