@@ -231,9 +231,11 @@ static const struct field pod_fields[] = {
 /* clang-format on */
 static const struct object_desc pod_desc = OBJECT_DESC_AT(pod_fields, "the top level");
 
+/* clang-format off */
 const struct object_desc *const spec_landmarks[] = {
-    &pod_desc, &metadata_desc, &pod_spec_desc, &spec_container_desc, &spec_volume_desc, NULL,
+        &pod_desc, &metadata_desc, &pod_spec_desc, &spec_container_desc, &spec_volume_desc, NULL,
 };
+/* clang-format on */
 
 /* apiVersion and kind decide the schema: anything but v1 Pod is refused
  * before its fields could drown the real problem in unknown-field errors. */
