@@ -627,3 +627,29 @@ Test(pod_e2e, down_grace_period_overrides_the_pods)
         assert_clean("stubborn", st);
         out_done(&up), out_done(&bad), out_done(&down);
 }
+
+Test(pod_e2e, several_pods_in_one_file)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "two", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: first\nspec:\n"
+                   "  terminationGracePeriodSeconds: 1\n  containers:\n"
+                   "  - name: main\n    image: busybox\n    command: [sleep, '600']\n"
+                   "---\n"
+                   "apiVersion: v1\nkind: Pod\nmetadata:\n  name: second\nspec:\n"
+                   "  terminationGracePeriodSeconds: 1\n  containers:\n"
+                   "  - name: main\n    image: busybox\n    command: [sleep, '600']\n");
+        struct out fg, up, ps, down;
+
+        fg = podrun_run("up %s", file);
+        cr_assert_eq(fg.status, 2, "the foreground takes one pod: %s", fg.text);
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        cr_assert(strstr(up.text, "first\nsecond\n"), "%s", up.text);
+        ps = podrun_run("ps");
+        cr_assert(strstr(ps.text, "first ") && strstr(ps.text, "second "), "%s", ps.text);
+        down = podrun_run("down -f %s", file);
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("first", NULL);
+        assert_clean("second", NULL);
+        out_done(&fg), out_done(&up), out_done(&ps), out_done(&down);
+}
