@@ -179,7 +179,7 @@ static bool charge_nodes(struct builder *b, struct spec_pos pos, size_t add)
         b->total_nodes = add_sat(b->total_nodes, add);
         if (b->total_nodes > SPEC_MAX_NODES) {
                 error_at(b, pos, NULL,
-                         "document too large: more than %u nodes once aliases are expanded",
+                         "manifest too large: more than %u nodes once aliases are expanded",
                          (unsigned)SPEC_MAX_NODES);
                 b->stop = true;
                 return false;

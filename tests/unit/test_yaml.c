@@ -215,7 +215,7 @@ Test(yaml, billion_laughs_is_refused_by_the_node_budget)
                   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
                   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n");
         cr_assert_eq(p.errors, 1);
-        cr_assert_str_eq(diag(&p, 0), "t.yaml:6:8: error: document too large: more than 200000 "
+        cr_assert_str_eq(diag(&p, 0), "t.yaml:6:8: error: manifest too large: more than 200000 "
                                       "nodes once aliases are expanded");
         /* The document cut short is dropped. */
         cr_assert_eq(p.s.n_docs, 0);
