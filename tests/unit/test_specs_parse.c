@@ -985,3 +985,57 @@ Test(specs_parse, long_lists_parse_in_linear_time, .timeout = 30)
         cr_assert_geq(pod->n_field_pos, n);
         loaded_done(&l);
 }
+
+/* Every field Kubernetes knows but one host cannot honour: read past, with
+ * exactly one warning naming it, and the pod still loads. */
+Test(specs_parse, every_unhonoured_field_warns_once)
+{
+        /* clang-format off */
+        static const char *const spec_fields[] = {
+                "nodeSelector: {disk: ssd}", "nodeName: n1", "affinity: {}",
+                "tolerations: [{operator: Exists}]", "priorityClassName: high", "priority: 10",
+                "preemptionPolicy: Never", "serviceAccountName: sa", "serviceAccount: sa",
+                "automountServiceAccountToken: false", "imagePullSecrets: [{name: r}]",
+                "schedulerName: s", "topologySpreadConstraints: []", "readinessGates: []",
+                "runtimeClassName: kata", "overhead: {cpu: 1}", "os: {name: linux}",
+                "schedulingGates: [{name: g}]", "resourceClaims: []", "setHostnameAsFQDN: true",
+                "hostnameOverride: h", "ephemeralContainers: []", "resources: {}",
+        };
+        static const char *const metadata_fields[] = {
+                "generateName: web-", "ownerReferences: []", "finalizers: [x]", "uid: u",
+                "resourceVersion: \"1\"", "creationTimestamp: null", "generation: 1",
+                "creationTimestamp: \"2024-01-01T00:00:00Z\"", "managedFields: []", "selfLink: /x",
+                "deletionTimestamp: \"2024-01-01T00:00:00Z\"", "deletionGracePeriodSeconds: 1",
+        };
+        /* clang-format on */
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(spec_fields) + PR_ELEMENTSOF(metadata_fields); i++) {
+                bool in_spec = i < PR_ELEMENTSOF(spec_fields);
+                const char *field =
+                    in_spec ? spec_fields[i] : metadata_fields[i - PR_ELEMENTSOF(spec_fields)];
+                _cleanup_free_ char *name = pr_strndup(field, strcspn(field, ":"));
+                _cleanup_free_ char *path =
+                    pr_asprintf("%s.%s", in_spec ? "spec" : "metadata", name);
+                _cleanup_free_ char *y = pr_asprintf(
+                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n%s%s\nspec:\n%s%s\n"
+                    "  containers: [{name: a, image: busybox}]\n",
+                    in_spec ? "" : "  ", in_spec ? "" : field, in_spec ? "  " : "",
+                    in_spec ? field : "");
+                struct loaded l;
+
+                load(&l, y);
+                /* creationTimestamp: null is absent, as in JSON. */
+                if (strstr(field, ": null")) {
+                        cr_assert_eq(l.d.n, 0, "%s: %s", field, l.text);
+                        loaded_done(&l);
+                        continue;
+                }
+                cr_assert_eq(l.r, 0, "%s: %s", field, l.text);
+                cr_assert_eq(l.d.n, 1, "%s: %s", field, l.text);
+                cr_assert_eq(l.d.items[0].severity, SPEC_WARNING);
+                cr_assert_str_eq(l.d.items[0].field, path);
+                cr_assert(pr_startswith(l.d.items[0].message, "ignored: "), "%s",
+                          l.d.items[0].message);
+                loaded_done(&l);
+        }
+}
