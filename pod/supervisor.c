@@ -36,6 +36,7 @@
 
 #include "netsetup/netsetup.h"
 #include "pod/backoff.h"
+#include "pod/cgroup.h"
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/log.h"
@@ -45,6 +46,11 @@
 #include "pod/security.h"
 #include "pod/state.h"
 #include "pod/status.h"
+
+static void free_cgp(struct cg **cg)
+{
+        *cg = cg_free(*cg);
+}
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -98,6 +104,8 @@ struct sup_ctr {
         uv_timer_t restart_timer;
         struct backoff backoff;
         struct sec_profile *sec;
+        struct cg *cg;     /* made once, kept across restarts */
+        uint64_t oom_base; /* the OOM kill counter when the instance started */
         bool ever_started;
 };
 
@@ -107,6 +115,7 @@ struct supervisor {
         const struct sup_options *opts;
         struct pod_state *st;
         struct infra infra;
+        struct cg *pod_cg;
         bool infra_alive; /* started and not reaped */
         uv_poll_t infra_poll;
         bool infra_poll_open;
@@ -547,6 +556,14 @@ static void inst_reap(struct sup_inst *inst)
         if (!ctr->ever_started || !c->started)
                 mark_started(ctr); /* EOF on the start pipe came with the exit */
         reason = status_exit_reason(code);
+        if (ctr->cg) {
+                struct pr_error ignored = {};
+
+                /* As containerd on its OOM event: whichever process the
+                 * kernel chose, the container was OOMKilled. */
+                if (cg_oom_killed_since(ctr->cg, &ctr->oom_base, &ignored) == 1)
+                        reason = "OOMKilled";
+        }
         inst_close(inst);
         ctr_exited(ctr, code, sig, reason, NULL, started);
 }
@@ -603,9 +620,26 @@ static int spawn(struct sup_ctr *ctr, struct sup_inst *inst, struct pr_error *er
                         return r;
                 so.security = ctr->sec;
         }
+        if (sup->pod_cg && !ctr->cg) {
+                struct cg_limits l = {};
+
+                cg_limits_from_container(ctr->pc->spec, sup->opts->cgroups, &l);
+                r = cg_container_create(sup->pod_cg, ctr->pc->name, &l, &ctr->cg, err);
+                if (r < 0)
+                        return r;
+        }
+        if (ctr->cg) {
+                /* Sync point 2 of ctr_spawn: the child is moved before it runs. */
+                so.after_clone = cg_after_clone;
+                so.data = ctr->cg;
+        }
         r = ctr_spawn(sup->plan, ctr->pc, &sup->infra, &so, &inst->proc, err);
         if (r < 0)
                 return r;
+        if (ctr->cg && cg_oom_kill_count(ctr->cg, &ctr->oom_base, err) < 0) {
+                pr_log_debug("container '%s': %s; no OOM detection", ctr->pc->name, err->msg);
+                pr_error_clear(err);
+        }
         r = logs_writer_open(ctr->pc->log_dir, ctr_state(ctr)->restart_count, NULL, &inst->log,
                              err);
         if (r < 0) {
@@ -929,9 +963,47 @@ static void detach_network(const char *root_dir, const char *name)
         net_config_done(&cfg);
 }
 
+/* The default parent is podrun's alone: once its last pod is gone it is
+ * removed too (rmdir fails harmlessly while another pod lives there), so
+ * nothing of podrun stays in the cgroup tree. */
+static void remove_empty_parents(const struct cg *pod_cg)
+{
+        static const char *const controllers[] = {"memory",  "cpu",     "cpuacct", "pids",
+                                                  "freezer", "devices", "unified"};
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(controllers); i++) {
+                const char *path = cg_get_path(pod_cg, controllers[i]);
+                _cleanup_free_ char *parent = NULL;
+
+                if (!path || !strrchr(path, '/'))
+                        continue;
+                parent = pr_strndup(path, (size_t)(strrchr(path, '/') - path));
+                (void)rmdir(parent);
+        }
+}
+
+static void remove_cgroups(struct supervisor *sup)
+{
+        struct pr_error err = {};
+
+        if (!sup->pod_cg)
+                return;
+        if (cg_remove(sup->pod_cg, &err) < 0) {
+                pr_log_warn("pod '%s': %s; ignoring", sup->plan->name, err.msg);
+                return;
+        }
+        state_remove_resource(sup->st, "cgroup",
+                              sup->opts->cgroups->parent ? sup->opts->cgroups->parent
+                                                         : CG_PARENT_DEFAULT);
+        if (!sup->opts->cgroups_required)
+                remove_empty_parents(sup->pod_cg);
+}
+
 static void remove_pod(struct supervisor *sup, bool keep_state)
 {
         struct pr_error err = {};
+
+        remove_cgroups(sup);
 
         if (state_has_resource(sup->st, "network", "bridge")) {
                 detach_network(sup->opts->root_dir, sup->plan->name);
@@ -1064,13 +1136,60 @@ static int attach_network(struct supervisor *sup, struct pr_error *err)
         return r;
 }
 
+/* The pod's cgroup, recorded before it is made. A host without usable
+ * cgroups runs the pod without them unless a parent was asked for. */
+static int create_pod_cgroup(struct supervisor *sup, struct pr_error *err)
+{
+        const struct cg_options *o = sup->opts->cgroups;
+        struct cg_limits l = {};
+        int r;
+
+        if (!o)
+                return 0;
+        state_add_resource(sup->st, "cgroup", o->parent ? o->parent : CG_PARENT_DEFAULT);
+        save(sup);
+        r = cg_pod_create(o, sup->plan->name, &sup->pod_cg, err);
+        if (r >= 0 && sup->plan->spec) {
+                cg_limits_from_pod(sup->plan->spec, &l);
+                r = cg_apply_limits(sup->pod_cg, &l, err);
+        }
+        if (r >= 0)
+                return 0;
+        if (sup->opts->cgroups_required)
+                return pr_err_wrap(err, "cgroups");
+        pr_log_warn("pod '%s': cgroups: %s; running without them", sup->plan->name, err->msg);
+        pr_error_clear(err);
+        if (sup->pod_cg) {
+                (void)cg_remove(sup->pod_cg, err);
+                pr_error_clear(err);
+                sup->pod_cg = cg_free(sup->pod_cg);
+        }
+        return 0;
+}
+
+static void attach_infra_cgroup(struct supervisor *sup)
+{
+        _cleanup_(free_cgp) struct cg *infra_cg = NULL;
+        struct pr_error err = {};
+
+        if (!sup->pod_cg)
+                return;
+        if (cg_infra_create(sup->pod_cg, &infra_cg, &err) < 0 ||
+            cg_attach(infra_cg, sup->infra.pid, &err) < 0)
+                pr_log_warn("pod '%s': infra cgroup: %s; ignoring", sup->plan->name, err.msg);
+}
+
 static int start_infra(struct supervisor *sup, struct pr_error *err)
 {
         int r;
 
+        r = create_pod_cgroup(sup, err);
+        if (r < 0)
+                return r;
         r = infra_start(sup->plan, sup->opts->pause_path, &sup->infra, err);
         if (r < 0)
                 return r;
+        attach_infra_cgroup(sup);
         sup->infra_alive = true;
         sup->st->infra =
             (struct state_proc){.pid = sup->infra.pid, .start_time = sup->infra.start_time};
@@ -1090,8 +1209,11 @@ static int start_infra(struct supervisor *sup, struct pr_error *err)
 
 static void sup_free(struct supervisor *sup)
 {
-        for (size_t i = 0; sup->ctrs && i < sup->plan->n_containers; i++)
+        for (size_t i = 0; sup->ctrs && i < sup->plan->n_containers; i++) {
                 sec_profile_free(sup->ctrs[i].sec);
+                cg_free(sup->ctrs[i].cg);
+        }
+        cg_free(sup->pod_cg);
         free(sup->ctrs);
         state_free(sup->st);
         free(sup);
@@ -1231,6 +1353,24 @@ static int skeleton_from_state(const struct pod_state *st, const char *run_dir,
         return plan_build_skeleton(st->name, names, init, &opts, ret, err);
 }
 
+/* The pod's cgroup tree, by the parent recorded when it was made (a
+ * relative parent is relative to our own cgroup, as it was to up's). */
+static void remove_cgroups_from_state(const struct pod_state *st, const char *name)
+{
+        _cleanup_(free_cgp) struct cg *cg = NULL;
+        struct pr_error err = {};
+
+        for (size_t i = 0; i < st->n_resources; i++) {
+                struct cg_options o = {.parent = st->resources[i].id};
+
+                if (!pr_streq(st->resources[i].kind, "cgroup"))
+                        continue;
+                if (cg_pod_open(&o, name, &cg, &err) < 0 || cg_remove(cg, &err) < 0)
+                        pr_log_warn("pod '%s': cgroups: %s; ignoring", name, err.msg);
+                cg = cg_free(cg);
+        }
+}
+
 /* Tears down what a dead supervisor left, under the pod's lock. */
 static int teardown_from_state(const char *run_dir, const char *root_dir, const char *name,
                                struct pr_error *err)
@@ -1262,6 +1402,7 @@ static int teardown_from_state(const char *run_dir, const char *root_dir, const 
         kill_and_wait(&st->infra, "infra", name);
         if (state_has_resource(st, "network", "bridge"))
                 detach_network(st->root_dir ? st->root_dir : root_dir, name);
+        remove_cgroups_from_state(st, name);
         r = skeleton_from_state(st, run_dir, root_dir, &plan, err);
         if (r < 0)
                 return r;
@@ -1288,11 +1429,12 @@ bool sup_pod_exists(const char *run_dir, const char *name)
 
 /* Without a run dir there is no state: what can be known from the name
  * alone is the netns file and the pod's files under root. */
-static int teardown_leftovers(const char *run_dir, const char *root_dir, const char *netns_dir,
-                              const char *name, struct pr_error *err)
+static int teardown_leftovers(const struct sup_down_options *o, const char *name,
+                              struct pr_error *err)
 {
+        const char *run_dir = o->run_dir, *root_dir = o->root_dir;
         struct plan_options opts = {
-            .run_dir = run_dir, .root_dir = root_dir, .netns_dir = netns_dir};
+            .run_dir = run_dir, .root_dir = root_dir, .netns_dir = o->netns_dir};
         _cleanup_(plan_freep) struct pod_plan *plan = NULL;
         struct pr_error ignored = {};
         struct stat s;
@@ -1304,6 +1446,13 @@ static int teardown_leftovers(const char *run_dir, const char *root_dir, const c
         if (lstat(plan->root_dir, &s) < 0 && lstat(plan->netns_path, &s) < 0)
                 return pr_err_msg(err, ENOENT, "pod '%s' not found", name);
         detach_network(root_dir, name);
+        if (o->cgroup_parent) {
+                struct pod_state fake = {
+                    .n_resources = 1,
+                    .resources = &(struct state_resource){.kind = (char *)"cgroup",
+                                                          .id = (char *)o->cgroup_parent}};
+                remove_cgroups_from_state(&fake, name);
+        }
         if (infra_cleanup(plan, &ignored) < 0)
                 pr_log_warn("pod '%s': %s; ignoring", name, ignored.msg);
         r = pr_rm_rf(plan->root_dir, err);
@@ -1323,9 +1472,9 @@ static void request_grace(const char *run_dir, const char *name, int grace_secon
                 pr_log_warn("pod '%s': %s; using the pod's grace period", name, err.msg);
 }
 
-int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, const char *name,
-             int grace_seconds, uint64_t timeout_usec, struct pr_error *err)
+int sup_down(const struct sup_down_options *o, const char *name, struct pr_error *err)
 {
+        const char *run_dir = o->run_dir, *root_dir = o->root_dir;
         _cleanup_free_ char *path = state_path(run_dir, name);
         _cleanup_(state_freep) struct pod_state *st = NULL;
         struct pr_error ignored = {};
@@ -1333,11 +1482,11 @@ int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, c
         if (!name || !*name || strchr(name, '/') || name[0] == '.')
                 return pr_err_usage(err, "'%s' is not a valid pod name", name ? name : "");
         if (!sup_pod_exists(run_dir, name))
-                return teardown_leftovers(run_dir, root_dir, netns_dir, name, err);
+                return teardown_leftovers(o, name, err);
         if (state_read(path, &st, &ignored) >= 0 && state_proc_alive(&st->supervisor)) {
-                request_grace(run_dir, name, grace_seconds);
+                request_grace(run_dir, name, o->grace_seconds);
                 if (state_proc_kill(&st->supervisor, SIGTERM) == 0 &&
-                    wait_proc_gone(&st->supervisor, timeout_usec) == -ETIMEDOUT) {
+                    wait_proc_gone(&st->supervisor, o->timeout_usec) == -ETIMEDOUT) {
                         pr_log_warn("pod '%s': the supervisor did not finish in time; killing it",
                                     name);
                         kill_and_wait(&st->supervisor, "supervisor", name);

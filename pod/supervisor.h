@@ -12,6 +12,7 @@
 
 struct pr_error;
 struct pod_plan;
+struct cg_options;
 
 /* How a supervisor ended. */
 enum sup_result {
@@ -35,6 +36,13 @@ struct sup_options {
         /* Wire the pod to podrun's bridge network (netsetup/) and give it an
          * IP; else it has only lo. Ignored with hostNetwork. */
         bool network;
+        /* Put the pod, its infra and each container in cgroups with the
+         * manifest's limits (pod/cgroup.h); NULL: no cgroups. parent is
+         * recorded in the state file for `down`. */
+        const struct cg_options *cgroups;
+        /* The parent asked for explicitly: without it, a host where the
+         * cgroups cannot be made runs the pod without them (warned). */
+        bool cgroups_required;
         /* Every container's output as it is read (the foreground `up`);
          * may be NULL. Called from the loop: must not block for long. */
         void (*on_output)(void *userdata, const char *container, enum logs_stream s,
@@ -53,18 +61,27 @@ struct sup_options {
  * could not be started (everything it made is removed). */
 int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_error *err);
 
-/* Stops and removes a pod recorded under run_dir: SIGTERM to its supervisor
- * (checked by pid and start time) and a wait of up to timeout_usec for it
- * to run the termination sequence (then SIGKILL), with grace_seconds in
- * place of the pod's terminationGracePeriodSeconds unless it is negative; with the supervisor gone,
- * whatever is left is torn down from the state file: container processes
- * (checked by start time), writable layers, the infra's mounts and netns,
- * logs and volumes, the run dir. A pod whose run dir vanished (a reboot)
- * but whose files remain under root_dir (or whose netns file remains in
- * netns_dir, NULL for /run/netns) is cleaned too. Idempotent;
- * -ENOENT naming the pod when nothing of it exists. */
-int sup_down(const char *run_dir, const char *root_dir, const char *netns_dir, const char *name,
-             int grace_seconds, uint64_t timeout_usec, struct pr_error *err);
+struct sup_down_options {
+        const char *run_dir;  /* --run-dir */
+        const char *root_dir; /* --root */
+        /* Used only when the run dir is gone (nothing records them then):
+         * the named netns dir (NULL: /run/netns) and the cgroup parent
+         * (NULL: no cgroups to look for). */
+        const char *netns_dir;
+        const char *cgroup_parent;
+        int grace_seconds; /* < 0: the pod's terminationGracePeriodSeconds */
+        uint64_t timeout_usec;
+};
+
+/* Stops and removes a pod: SIGTERM to its supervisor (checked by pid and
+ * start time) and a wait of up to timeout_usec while it runs the
+ * termination sequence (then SIGKILL); with the supervisor gone, whatever is
+ * left is torn down from the state file: container processes (checked by
+ * start time), network, cgroups, writable layers, the infra's mounts and
+ * netns, logs and volumes, the run dir. A pod whose run dir vanished but
+ * whose files remain under root_dir (or netns_dir) is cleaned too.
+ * Idempotent; -ENOENT naming the pod when nothing of it exists. */
+int sup_down(const struct sup_down_options *o, const char *name, struct pr_error *err);
 
 /* Whether anything of the pod exists under run_dir (a state dir). */
 bool sup_pod_exists(const char *run_dir, const char *name);

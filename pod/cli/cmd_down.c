@@ -27,6 +27,13 @@ static const char down_help[] =
     "sidecars, then the infra). A supervisor that is gone is replaced by a teardown\n"
     "from the state file.\n";
 
+/* As `up` chooses it; used only for a pod whose run dir is gone. */
+static const char *cgroup_parent(void)
+{
+        const char *p = getenv("PODRUN_CGROUP_PARENT");
+        return p ? p : "podrun";
+}
+
 static void free_spec_filep(struct spec_file **f)
 {
         *f = spec_file_free(*f);
@@ -95,8 +102,13 @@ int cmd_down(int argc, char **argv, struct pr_error *err)
         /* Every pod is attempted; the first failure is the one reported. */
         for (size_t i = 0; names && names[i]; i++) {
                 struct pr_error e = {};
-                int q = sup_down(arg_run_dir, arg_root_dir, getenv("PODRUN_NETNS_DIR"), names[i],
-                                 grace, DOWN_TIMEOUT_USEC, &e);
+                struct sup_down_options o = {.run_dir = arg_run_dir,
+                                             .root_dir = arg_root_dir,
+                                             .netns_dir = getenv("PODRUN_NETNS_DIR"),
+                                             .cgroup_parent = cgroup_parent(),
+                                             .grace_seconds = grace,
+                                             .timeout_usec = DOWN_TIMEOUT_USEC};
+                int q = sup_down(&o, names[i], &e);
 
                 if (q < 0 && r >= 0) {
                         r = q;

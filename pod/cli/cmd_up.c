@@ -21,6 +21,7 @@
 #include "pod/base/error.h"
 #include "pod/base/log.h"
 #include "pod/base/util.h"
+#include "pod/cgroup.h"
 #include "pod/cli/cli.h"
 #include "pod/plan.h"
 #include "pod/state.h"
@@ -31,6 +32,7 @@
 /* up_one()'s answer in the forked supervisor once its pod is over: not an
  * error, but the caller must not go on to the file's next pod. */
 #define DETACHED_CHILD 3
+#define CLI_CG_PARENT_DEFAULT "podrun"
 /* How long `--replace` waits for the old pod's termination sequence. */
 #define REPLACE_TIMEOUT_USEC (120 * PR_USEC_PER_SEC)
 
@@ -47,6 +49,9 @@ struct up_args {
         const char *file;
         char *pause_path;
         bool no_network;
+        const char *cg_parent;
+        bool no_cgroups;
+        struct cg_options cg;
 };
 
 static const char up_help[] =
@@ -65,19 +70,29 @@ static const char up_help[] =
 
 static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *err)
 {
-        enum { OPT_REPLACE = 0x100, OPT_BACKOFF, OPT_NETNS, OPT_NO_NETWORK };
+        enum {
+                OPT_REPLACE = 0x100,
+                OPT_BACKOFF,
+                OPT_NETNS,
+                OPT_NO_NETWORK,
+                OPT_CG_PARENT,
+                OPT_NO_CGROUPS
+        };
         static const struct option options[] = {
             {"detach", no_argument, NULL, 'd'},
             {"replace", no_argument, NULL, OPT_REPLACE},
             {"backoff-base", required_argument, NULL, OPT_BACKOFF},
             {"netns-dir", required_argument, NULL, OPT_NETNS},
             {"no-network", no_argument, NULL, OPT_NO_NETWORK},
+            {"cgroup-parent", required_argument, NULL, OPT_CG_PARENT},
+            {"no-cgroups", no_argument, NULL, OPT_NO_CGROUPS},
             {"help", no_argument, NULL, 'h'},
             {},
         };
         int c;
 
         a->netns_dir = getenv("PODRUN_NETNS_DIR");
+        a->cg_parent = getenv("PODRUN_CGROUP_PARENT");
         while ((c = getopt_long(argc, argv, "+dh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'd':
@@ -99,6 +114,12 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
                         break;
                 case OPT_NO_NETWORK:
                         a->no_network = true;
+                        break;
+                case OPT_CG_PARENT:
+                        a->cg_parent = optarg;
+                        break;
+                case OPT_NO_CGROUPS:
+                        a->no_cgroups = true;
                         break;
                 case 'h':
                         cli_print_usage("up", up_help);
@@ -155,8 +176,13 @@ static int claim_name(const struct up_args *a, const char *name, struct pr_error
                 if (!a->replace || attempt > 0)
                         break;
                 pr_error_clear(err);
-                r = sup_down(arg_run_dir, arg_root_dir, a->netns_dir, name, -1,
-                             REPLACE_TIMEOUT_USEC, err);
+                r = sup_down(&(struct sup_down_options){.run_dir = arg_run_dir,
+                                                        .root_dir = arg_root_dir,
+                                                        .netns_dir = a->netns_dir,
+                                                        .cgroup_parent = a->cg.parent,
+                                                        .grace_seconds = -1,
+                                                        .timeout_usec = REPLACE_TIMEOUT_USEC},
+                             name, err);
                 if (r < 0 && r != -ENOENT)
                         return pr_err_wrap(err, "--replace");
         }
@@ -278,6 +304,12 @@ static void fill_sup_options(struct sup_options *o, const struct up_args *a)
         o->netns_dir = a->netns_dir;
         o->backoff_base_usec = a->backoff_base_usec;
         o->network = !a->no_network;
+        if (!a->no_cgroups) {
+                /* Relative by default: pods nest beneath the cgroup podrun
+                 * is started in, so a test or a user's slice keeps them. */
+                o->cgroups = &a->cg;
+                o->cgroups_required = a->cg_parent != NULL;
+        }
 }
 
 static int up_foreground(const struct up_args *a, struct pod_plan *plan, struct pr_error *err)
@@ -423,8 +455,13 @@ static int up_detached(const struct up_args *a, struct pod_plan *plan, int *lock
         (void)close(p[0]);
         if (r < 0 && sup_pod_exists(arg_run_dir, plan->name)) {
                 struct pr_error ignored = {};
-                (void)sup_down(arg_run_dir, arg_root_dir, a->netns_dir, plan->name, -1,
-                               REPLACE_TIMEOUT_USEC, &ignored);
+                (void)sup_down(&(struct sup_down_options){.run_dir = arg_run_dir,
+                                                          .root_dir = arg_root_dir,
+                                                          .netns_dir = a->netns_dir,
+                                                          .cgroup_parent = a->cg.parent,
+                                                          .grace_seconds = -1,
+                                                          .timeout_usec = REPLACE_TIMEOUT_USEC},
+                               plan->name, &ignored);
         }
         return r;
 }
@@ -465,6 +502,7 @@ int cmd_up(int argc, char **argv, struct pr_error *err)
         if (r != 0)
                 return r > 0 ? 0 : r;
         pause = a.pause_path = find_pause();
+        a.cg.parent = a.cg_parent ? a.cg_parent : CLI_CG_PARENT_DEFAULT;
         r = load(a.file, &f, err);
         if (r < 0)
                 return r;
@@ -480,8 +518,14 @@ int cmd_up(int argc, char **argv, struct pr_error *err)
                 /* All or nothing: take down the pods of this file already up. */
                 for (size_t i = 0; i < started; i++) {
                         struct pr_error ignored = {};
-                        (void)sup_down(arg_run_dir, arg_root_dir, a.netns_dir, f->pods[i].name, -1,
-                                       REPLACE_TIMEOUT_USEC, &ignored);
+                        (void)sup_down(
+                            &(struct sup_down_options){.run_dir = arg_run_dir,
+                                                       .root_dir = arg_root_dir,
+                                                       .netns_dir = a.netns_dir,
+                                                       .cgroup_parent = a.cg.parent,
+                                                       .grace_seconds = -1,
+                                                       .timeout_usec = REPLACE_TIMEOUT_USEC},
+                            f->pods[i].name, &ignored);
                 }
         return r == DETACHED_CHILD ? 0 : r;
 }

@@ -20,12 +20,14 @@
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/util.h"
+#include "pod/cgroup.h"
 #include "pod/plan.h"
 #include "pod/state.h"
 #include "pod/supervisor.h"
 #include "specs/specs.h"
 
 static char tmp[64];
+static char cg_parent[64];
 static char *podrun, *root_dir, *run_dir, *netns_dir;
 
 struct out {
@@ -52,8 +54,9 @@ static struct out podrun_run(const char *fmt, ...)
         n = vasprintf(&args, fmt, ap);
         va_end(ap);
         cr_assert_geq(n, 0);
-        cmd = pr_asprintf("PODRUN_NETNS_DIR=%s %s --root %s --run-dir %s %s 2>&1", netns_dir,
-                          podrun, root_dir, run_dir, args);
+        cmd = pr_asprintf("PODRUN_NETNS_DIR=%s PODRUN_CGROUP_PARENT=%s %s --root %s --run-dir %s "
+                          "%s 2>&1",
+                          netns_dir, cg_parent, podrun, root_dir, run_dir, args);
         f = popen(cmd, "r");
         cr_assert_not_null(f);
         o.text = pr_malloc(cap);
@@ -90,6 +93,8 @@ static void setup(void)
         if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
                 cr_skip_test("unshare: %s", strerror(errno));
         cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+        /* Relative: the pods' cgroups nest beneath this test's own. */
+        snprintf(cg_parent, sizeof(cg_parent), "podrun-e2e-%d", (int)getpid());
         snprintf(tmp, sizeof(tmp), "/tmp/podrun-e2e-XXXXXX");
         cr_assert_not_null(mkdtemp(tmp));
         podrun = pr_asprintf("%s/pod/cli/podrun", build);
@@ -104,6 +109,7 @@ static void setup(void)
 /* Whatever a failed test left: pods taken down, then the directory. */
 static void teardown(void)
 {
+        _cleanup_free_ char *rmdir_parent = NULL;
         _cleanup_strv_free_ char **names = NULL;
         struct pr_error err = {};
 
@@ -115,6 +121,10 @@ static void teardown(void)
                         out_done(&o);
                 }
         (void)pr_rm_rf(tmp, &err);
+        rmdir_parent = pr_asprintf("find /sys/fs/cgroup -maxdepth 6 -type d -name '%s' "
+                                   "-exec rmdir {} + 2>/dev/null",
+                                   cg_parent);
+        (void)!system(rmdir_parent);
         free(podrun);
         free(root_dir);
         free(run_dir);
@@ -533,7 +543,10 @@ static int run_in_process(const char *yaml, struct captured *cap, struct pr_erro
         _cleanup_free_ char *pod_dir = NULL;
         struct spec_diags diags = {};
         struct plan_options po = {.root_dir = root_dir, .run_dir = run_dir, .netns_dir = netns_dir};
+        struct cg_options cg = {.parent = cg_parent};
         struct sup_options so = {.pause_path = pause,
+                                 .cgroups = &cg,
+                                 .cgroups_required = true,
                                  .run_dir = run_dir,
                                  .root_dir = root_dir,
                                  .netns_dir = netns_dir,
@@ -652,4 +665,31 @@ Test(pod_e2e, several_pods_in_one_file)
         assert_clean("first", NULL);
         assert_clean("second", NULL);
         out_done(&fg), out_done(&up), out_done(&ps), out_done(&down);
+}
+
+Test(pod_e2e, memory_limit_and_oom_killed)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "mem", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: mem\nspec:\n"
+                   "  restartPolicy: Never\n  containers:\n  - name: hog\n    image: busybox\n"
+                   "    command: [sh, -c, 'x=a; while :; do x=$x$x; done']\n"
+                   "    resources:\n      limits:\n        memory: 32Mi\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
+        struct out up, in, down;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        st = read_state("mem");
+        while (state_proc_alive(&st->supervisor))
+                usleep(20000);
+        end = read_state("mem");
+        cr_assert_eq(end->containers[0].cur.state, STATE_CTR_TERMINATED);
+        cr_assert_str_eq(end->containers[0].cur.reason, "OOMKilled");
+        cr_assert_eq(end->containers[0].cur.exit_code, 137);
+        in = podrun_run("inspect mem");
+        cr_assert(strstr(in.text, "\"reason\":\"OOMKilled\""), "%s", in.text);
+        down = podrun_run("down mem");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("mem", st);
+        out_done(&up), out_done(&in), out_done(&down);
 }
