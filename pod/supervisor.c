@@ -46,6 +46,7 @@
 #include "pod/security.h"
 #include "pod/state.h"
 #include "pod/status.h"
+#include "pod/termmsg.h"
 
 static void free_cgp(struct cg **cg)
 {
@@ -516,6 +517,29 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
         uv_timer_start(&ctr->restart_timer, on_restart_timer, (delay + 999) / 1000, 0);
 }
 
+/* kubelet's terminated message: the terminationMessagePath file (the
+ * runtime binds <ctr dir>/termination-log there), or with
+ * FallbackToLogsOnError the log's tail. NULL when there is none. */
+static char *termination_message(struct sup_ctr *ctr, int exit_code)
+{
+        char *msg = NULL;
+        struct pr_error err = {};
+
+        if (!ctr->pc->spec)
+                return NULL;
+        if (termmsg_get(ctr->pc->dir, "/termination-log", ctr->pc->spec->termination_message_policy,
+                        exit_code, ctr->pc->log_dir, ctr_state(ctr)->restart_count, &msg,
+                        &err) < 0) {
+                pr_log_debug("container '%s': termination message: %s", ctr->pc->name, err.msg);
+                return NULL;
+        }
+        if (msg && !*msg) {
+                free(msg);
+                return NULL;
+        }
+        return msg;
+}
+
 /* Reaps the instance's process if it has exited; idempotent. */
 static void inst_reap(struct sup_inst *inst)
 {
@@ -525,6 +549,7 @@ static void inst_reap(struct sup_inst *inst)
         int code, sig = 0;
         uint64_t started;
         const char *reason;
+        _cleanup_free_ char *message = NULL;
 
         if (inst->reaped)
                 return;
@@ -564,8 +589,9 @@ static void inst_reap(struct sup_inst *inst)
                 if (cg_oom_killed_since(ctr->cg, &ctr->oom_base, &ignored) == 1)
                         reason = "OOMKilled";
         }
-        inst_close(inst);
-        ctr_exited(ctr, code, sig, reason, NULL, started);
+        inst_close(inst); /* flushes the log, which the message may fall back to */
+        message = termination_message(ctr, code);
+        ctr_exited(ctr, code, sig, reason, message, started);
 }
 
 static void on_exit_poll(uv_poll_t *p, int status, int events)

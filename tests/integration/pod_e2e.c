@@ -693,3 +693,32 @@ Test(pod_e2e, memory_limit_and_oom_killed)
         assert_clean("mem", st);
         out_done(&up), out_done(&in), out_done(&down);
 }
+
+Test(pod_e2e, termination_message)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "msg", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: msg\nspec:\n"
+                   "  restartPolicy: Never\n  containers:\n"
+                   "  - name: file\n    image: busybox\n"
+                   "    command: [sh, -c, 'echo -n all done > /dev/termination-log']\n"
+                   "  - name: logs\n    image: busybox\n"
+                   "    terminationMessagePolicy: FallbackToLogsOnError\n"
+                   "    command: [sh, -c, 'echo first; echo last words; exit 4']\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
+        struct out up, down;
+
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        st = read_state("msg");
+        while (state_proc_alive(&st->supervisor))
+                usleep(20000);
+        end = read_state("msg");
+        cr_assert_str_eq(end->containers[0].cur.message, "all done");
+        cr_assert_eq(end->containers[1].cur.exit_code, 4);
+        cr_assert(strstr(end->containers[1].cur.message, "last words"), "%s",
+                  end->containers[1].cur.message);
+        down = podrun_run("down msg");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("msg", st);
+        out_done(&up), out_done(&down);
+}
