@@ -722,3 +722,34 @@ Test(pod_e2e, termination_message)
         assert_clean("msg", st);
         out_done(&up), out_done(&down);
 }
+
+/* Apps get their stop signal first; sidecars only once the apps are gone. */
+Test(pod_e2e, sidecars_stop_after_the_apps)
+{
+        _cleanup_free_ char *dir = pr_asprintf("%s/order", tmp), *yaml = NULL, *file = NULL;
+        _cleanup_free_ char *path = pr_asprintf("%s/order/log", tmp), *text = NULL;
+        struct pr_error err = {};
+        struct out up, down;
+
+        yaml = pr_asprintf(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: order\nspec:\n"
+            "  terminationGracePeriodSeconds: 5\n"
+            "  initContainers:\n  - name: side\n    image: busybox\n    restartPolicy: Always\n"
+            "    command: [sh, -c, 'trap \"echo side >> /o/log; exit 0\" TERM; sleep 600 & "
+            "wait']\n    volumeMounts:\n    - {name: o, mountPath: /o}\n"
+            "  containers:\n  - name: app\n    image: busybox\n"
+            "    command: [sh, -c, 'trap \"sleep 0.3; echo app >> /o/log; exit 0\" TERM; "
+            "sleep 600 & wait']\n    volumeMounts:\n    - {name: o, mountPath: /o}\n"
+            "  volumes:\n  - name: o\n    hostPath: {path: %s, type: DirectoryOrCreate}\n",
+            dir);
+        file = write_manifest("order", yaml);
+        up = podrun_run("up -d %s", file);
+        cr_assert_eq(up.status, 0, "%s", up.text);
+        usleep(200000); /* let both shells install their traps */
+        down = podrun_run("down order");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        cr_assert_eq(pr_read_file(path, 4096, &text, NULL, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(text, "app\nside\n");
+        assert_clean("order", NULL);
+        out_done(&up), out_done(&down);
+}
