@@ -753,3 +753,34 @@ Test(pod_e2e, sidecars_stop_after_the_apps)
         assert_clean("order", NULL);
         out_done(&up), out_done(&down);
 }
+
+Test(pod_e2e, init_containers_show_progress)
+{
+        _cleanup_free_ char *file =
+            write_manifest("init", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init\nspec:\n"
+                                   "  terminationGracePeriodSeconds: 1\n  initContainers:\n"
+                                   "  - name: one\n    image: busybox\n    command: [sleep, '1']\n"
+                                   "  - name: two\n    image: busybox\n    command: [sleep, '1']\n"
+                                   "  containers:\n  - name: app\n    image: busybox\n"
+                                   "    command: [sleep, '600']\n");
+        struct out bg = podrun_run("up -d %s >/dev/null 2>&1 &", file), down;
+        bool saw0 = false, saw1 = false, running = false;
+        uint64_t start = pr_now_mono_usec();
+
+        cr_assert_eq(bg.status, 0);
+        while (!running && pr_now_mono_usec() - start < 15 * PR_USEC_PER_SEC) {
+                struct out ps = podrun_run("ps");
+
+                saw0 |= strstr(ps.text, "Init:0/2") != NULL;
+                saw1 |= strstr(ps.text, "Init:1/2") != NULL;
+                running = strstr(ps.text, "Running") != NULL;
+                out_done(&ps);
+                usleep(50000);
+        }
+        cr_assert(saw0 && saw1 && running, "Init:0/2 %d, Init:1/2 %d, Running %d", saw0, saw1,
+                  running);
+        down = podrun_run("down init");
+        cr_assert_eq(down.status, 0, "%s", down.text);
+        assert_clean("init", NULL);
+        out_done(&bg), out_done(&down);
+}
