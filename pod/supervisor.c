@@ -120,7 +120,7 @@ struct supervisor {
         bool infra_alive; /* started and not reaped */
         uv_poll_t infra_poll;
         bool infra_poll_open;
-        uv_signal_t sig_term, sig_int, sig_chld;
+        uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
         uv_timer_t grace_timer;
         bool grace_expired;
         bool kill_now;
@@ -949,6 +949,7 @@ static void close_loop_handles(struct supervisor *sup)
 {
         close_if((uv_handle_t *)&sup->sig_term);
         close_if((uv_handle_t *)&sup->sig_int);
+        close_if((uv_handle_t *)&sup->sig_hup);
         close_if((uv_handle_t *)&sup->sig_chld);
         close_if((uv_handle_t *)&sup->grace_timer);
         for (size_t i = 0; i < sup->plan->n_containers; i++)
@@ -1083,9 +1084,10 @@ static int init_handles(struct supervisor *sup)
 
         uv_signal_init(&sup->loop, &sup->sig_term);
         uv_signal_init(&sup->loop, &sup->sig_int);
+        uv_signal_init(&sup->loop, &sup->sig_hup);
         uv_signal_init(&sup->loop, &sup->sig_chld);
         uv_timer_init(&sup->loop, &sup->grace_timer);
-        sup->sig_term.data = sup->sig_int.data = sup->sig_chld.data = sup;
+        sup->sig_term.data = sup->sig_int.data = sup->sig_hup.data = sup->sig_chld.data = sup;
         sup->grace_timer.data = sup;
         for (size_t i = 0; i < sup->plan->n_containers; i++) {
                 struct sup_ctr *ctr = &sup->ctrs[i];
@@ -1099,6 +1101,10 @@ static int init_handles(struct supervisor *sup)
         r = uv_signal_start(&sup->sig_term, on_signal, SIGTERM);
         if (r >= 0)
                 r = uv_signal_start(&sup->sig_int, on_signal, SIGINT);
+        /* A foreground `up` whose terminal goes away stops its pod rather
+         * than dying and leaving it behind. */
+        if (r >= 0)
+                r = uv_signal_start(&sup->sig_hup, on_signal, SIGHUP);
         if (r >= 0)
                 r = uv_signal_start(&sup->sig_chld, on_signal, SIGCHLD);
         return r;
