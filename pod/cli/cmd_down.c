@@ -20,10 +20,14 @@
 
 static const char down_help[] =
     "Options:\n"
-    "  -f, --file FILE   take down every pod the manifest describes\n"
-    "  -h, --help        show this help\n\n"
+    "  -f, --file FILE         take down every pod the manifest describes\n"
+    "  --grace-period SECONDS  instead of the pod's terminationGracePeriodSeconds\n"
+    "                          (0: SIGKILL at once), as kubectl delete --grace-period\n"
+    "  -h, --help              show this help\n\n"
     "Sends the pod's supervisor SIGTERM and waits while it runs the termination\n"
-    "sequence (stop signal, terminationGracePeriodSeconds, SIGKILL; apps, then\n"
+    "sequence (stop signal, grace period, SIGKILL; apps, then sidecars, then the\n"
+    "infra). A supervisor that is gone is replaced by a teardown from the state file.\n"
+    "Exit status: 0 once the pod is gone, 1 when there is no such pod.\n"; apps, then\n"
     "sidecars, then the infra). A supervisor that is gone is replaced by a teardown\n"
     "from the state file.\n";
 
