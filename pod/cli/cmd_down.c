@@ -27,9 +27,7 @@ static const char down_help[] =
     "Sends the pod's supervisor SIGTERM and waits while it runs the termination\n"
     "sequence (stop signal, grace period, SIGKILL; apps, then sidecars, then the\n"
     "infra). A supervisor that is gone is replaced by a teardown from the state file.\n"
-    "Exit status: 0 once the pod is gone, 1 when there is no such pod.\n"; apps, then\n"
-    "sidecars, then the infra). A supervisor that is gone is replaced by a teardown\n"
-    "from the state file.\n";
+    "Exit status: 0 once the pod is gone, 1 when there is no such pod.\n";
 
 /* As `up` chooses it; used only for a pod whose run dir is gone. */
 static const char *cgroup_parent(void)
