@@ -784,3 +784,31 @@ Test(pod_e2e, init_containers_show_progress)
         assert_clean("init", NULL);
         out_done(&bg), out_done(&down);
 }
+
+/* Ctrl-C reaches the whole foreground process group (podrun and the infra
+ * with it): the pod stops, up exits 0, nothing is left. */
+Test(pod_e2e, ctrl_c_stops_a_foreground_pod)
+{
+        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_free_ char *out_path = pr_asprintf("%s/fg.out", tmp);
+        _cleanup_free_ char *status_path = pr_asprintf("%s/status", tmp);
+        _cleanup_free_ char *script_path = pr_asprintf("%s/ctrl-c.sh", tmp);
+        _cleanup_free_ char *script = NULL, *cmd = NULL, *status = NULL, *out = NULL;
+        struct pr_error err = {};
+
+        script = pr_asprintf(
+            "PODRUN_NETNS_DIR=%s PODRUN_CGROUP_PARENT=%s setsid %s --root %s --run-dir %s "
+            "up %s >%s 2>&1 & pid=$!\n"
+            "for i in $(seq 200); do grep -q 'main | hello' %s && break; sleep 0.05; done\n"
+            "kill -INT -$pid\nwait $pid\necho $? >%s\n",
+            netns_dir, cg_parent, podrun, root_dir, run_dir, file, out_path, out_path, status_path);
+        cr_assert_eq(pr_write_file_atomic(script_path, script, strlen(script), 0644, &err), 0);
+        /* Bounded, so a broken stop cannot hang the suite. */
+        cmd = pr_asprintf("timeout -s KILL 30 bash %s", script_path);
+        cr_assert_eq(system(cmd), 0);
+        cr_assert_eq(pr_read_file(status_path, 64, &status, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(pr_read_file(out_path, 1 << 16, &out, NULL, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(status, "0\n", "%s", out);
+        cr_assert(strstr(out, "Interrupt received; stopping"), "%s", out);
+        assert_clean("one", NULL);
+}
