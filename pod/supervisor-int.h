@@ -1,5 +1,20 @@
-/* What supervisor.c and down.c share and nobody else uses. */
+/* What supervisor.c, sup-host.c and down.c share and nobody else uses:
+ * the supervisor's structures (one libuv loop per pod). */
 #pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "pod/backoff.h"
+#include "pod/base/error.h"
+#include "pod/runtime.h"
+#include "pod/supervisor.h"
+
+struct cg;
+struct logs_writer;
+struct pod_state;
+struct sec_profile;
 
 /* In the pod's run dir: the grace period `down --grace-period` asks for,
  * read by the supervisor when the SIGTERM arrives. */
@@ -8,3 +23,85 @@
 /* Removes the pod's network (veth, lease, hostPorts) by its name alone;
  * failures are logged and ignored. */
 void sup_detach_network(const char *root_dir, const char *name);
+
+enum sup_stage {
+        STAGE_INIT,          /* init containers run one at a time */
+        STAGE_RUNNING,       /* app containers started */
+        STAGE_STOP_APPS,     /* stop signal sent to app (and init) containers */
+        STAGE_STOP_SIDECARS, /* then to the sidecars */
+        STAGE_DONE,
+};
+
+struct supervisor;
+struct sup_ctr;
+
+/* One run of a container: its process, its fds and the handles that watch
+ * them. Freed in the last close callback. */
+struct sup_inst {
+        struct sup_ctr *ctr;
+        struct ctr_process proc;
+        uv_poll_t exit_poll;
+        uv_poll_t start_poll;
+        uv_poll_t out_poll;
+        uv_poll_t err_poll;
+        bool exit_open, start_open, out_open, err_open;
+        /* One for the owner (released by inst_close) and one per handle
+         * whose close callback is pending. */
+        unsigned refs;
+        bool reaped;
+        bool start_done;
+        bool start_failed;
+        char start_msg[PR_ERROR_MSG_MAX];
+        struct logs_writer *log;
+};
+
+struct sup_ctr {
+        struct supervisor *sup;
+        const struct plan_container *pc;
+        size_t idx; /* in plan->containers and st->containers */
+        struct sup_inst *inst;
+        uv_timer_t restart_timer;
+        struct backoff backoff;
+        struct sec_profile *sec;
+        struct cg *cg;     /* made once, kept across restarts */
+        uint64_t oom_base; /* the OOM kill counter when the instance started */
+        bool ever_started;
+};
+
+struct supervisor {
+        uv_loop_t loop;
+        struct pod_plan *plan;
+        const struct sup_options *opts;
+        struct pod_state *st;
+        struct infra infra;
+        struct cg *pod_cg;
+        bool infra_alive; /* started and not reaped */
+        uv_poll_t infra_poll;
+        bool infra_poll_open;
+        uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
+        uv_timer_t grace_timer;
+        bool grace_expired;
+        bool kill_now;
+        uint64_t grace_usec; /* the pod's, or what `down --grace-period` asked */
+        struct sup_ctr *ctrs;
+        size_t next_init;
+        enum sup_stage stage;
+        bool ready_sent;
+        bool remove_all;
+        bool start_failed; /* the pod could not start: report and remove */
+        struct pr_error fail;
+        enum sup_result result;
+        bool phase_forced;
+        struct backoff_params bp;
+};
+
+/* Recomputes the phase and conditions and writes the state file. */
+void sup_save(struct supervisor *sup);
+
+/* sup-host.c: the network, the cgroups, and the removal of the pod. */
+int sup_attach_network(struct supervisor *sup, struct pr_error *err);
+int sup_create_pod_cgroup(struct supervisor *sup, struct pr_error *err);
+void sup_attach_infra_cgroup(struct supervisor *sup);
+/* keep_state leaves the state file and logs (a completed pod kept for
+ * ps -a); else the run and root dirs go too. */
+void sup_remove_pod(struct supervisor *sup, bool keep_state);

@@ -48,11 +48,6 @@
 #include "pod/status.h"
 #include "pod/termmsg.h"
 
-static void free_cgp(struct cg **cg)
-{
-        *cg = cg_free(*cg);
-}
-
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -65,77 +60,6 @@ static void free_cgp(struct cg **cg)
 /* containerd reports a container that never ran with this exit code. */
 #define START_ERROR_EXIT_CODE 128
 
-enum sup_stage {
-        STAGE_INIT,          /* init containers run one at a time */
-        STAGE_RUNNING,       /* app containers started */
-        STAGE_STOP_APPS,     /* stop signal sent to app (and init) containers */
-        STAGE_STOP_SIDECARS, /* then to the sidecars */
-        STAGE_DONE,
-};
-
-struct supervisor;
-struct sup_ctr;
-
-/* One run of a container: its process, its fds and the handles that watch
- * them. Freed in the last close callback. */
-struct sup_inst {
-        struct sup_ctr *ctr;
-        struct ctr_process proc;
-        uv_poll_t exit_poll;
-        uv_poll_t start_poll;
-        uv_poll_t out_poll;
-        uv_poll_t err_poll;
-        bool exit_open, start_open, out_open, err_open;
-        /* One for the owner (released by inst_close) and one per handle
-         * whose close callback is pending. */
-        unsigned refs;
-        bool reaped;
-        bool start_done;
-        bool start_failed;
-        char start_msg[PR_ERROR_MSG_MAX];
-        struct logs_writer *log;
-};
-
-struct sup_ctr {
-        struct supervisor *sup;
-        const struct plan_container *pc;
-        size_t idx; /* in plan->containers and st->containers */
-        struct sup_inst *inst;
-        uv_timer_t restart_timer;
-        struct backoff backoff;
-        struct sec_profile *sec;
-        struct cg *cg;     /* made once, kept across restarts */
-        uint64_t oom_base; /* the OOM kill counter when the instance started */
-        bool ever_started;
-};
-
-struct supervisor {
-        uv_loop_t loop;
-        struct pod_plan *plan;
-        const struct sup_options *opts;
-        struct pod_state *st;
-        struct infra infra;
-        struct cg *pod_cg;
-        bool infra_alive; /* started and not reaped */
-        uv_poll_t infra_poll;
-        bool infra_poll_open;
-        uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
-        uv_timer_t grace_timer;
-        bool grace_expired;
-        bool kill_now;
-        uint64_t grace_usec; /* the pod's, or what `down --grace-period` asked */
-        struct sup_ctr *ctrs;
-        size_t next_init;
-        enum sup_stage stage;
-        bool ready_sent;
-        bool remove_all;
-        bool start_failed; /* the pod could not start: report and remove */
-        struct pr_error fail;
-        enum sup_result result;
-        bool phase_forced;
-        struct backoff_params bp;
-};
-
 static void ctr_start(struct sup_ctr *ctr);
 static void stop_pod(struct supervisor *sup, enum sup_result result, bool remove_all);
 static void check_stop_progress(struct supervisor *sup);
@@ -147,7 +71,7 @@ static struct state_container *ctr_state(struct sup_ctr *ctr)
 
 /* ---- state ---------------------------------------------------------- */
 
-static void save(struct supervisor *sup)
+void sup_save(struct supervisor *sup)
 {
         struct pr_error err = {};
 
@@ -358,7 +282,7 @@ static void mark_started(struct sup_ctr *ctr)
         c->ready = true;
         if (!sup->st->start_usec)
                 sup->st->start_usec = pr_now_real_usec();
-        save(sup);
+        sup_save(sup);
         if (ctr->pc->sidecar && sup->stage == STAGE_INIT && sup->next_init == ctr->idx) {
                 sup->next_init++;
                 start_next(sup);
@@ -488,7 +412,7 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
                 c->cur = term;
                 c->done = true;
                 backoff_reset(&ctr->backoff);
-                save(sup);
+                sup_save(sup);
                 after_exit(ctr, exit_code);
                 return;
         }
@@ -505,13 +429,13 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
         if (delay == 0) {
                 set_waiting(c, "ContainerCreating", NULL);
                 c->restart_count++;
-                save(sup);
+                sup_save(sup);
                 ctr_start(ctr);
                 return;
         }
         msg = backoff_message(delay, ctr->pc->name, sup->plan->name);
         set_waiting(c, "CrashLoopBackOff", msg);
-        save(sup);
+        sup_save(sup);
         uv_update_time(&sup->loop);
         uv_timer_start(&ctr->restart_timer, on_restart_timer, (delay + 999) / 1000, 0);
 }
@@ -709,7 +633,7 @@ static void ctr_start(struct sup_ctr *ctr)
         set_str(&c->cur.message, NULL);
         c->cur.started_usec = pr_now_real_usec();
         r = watch_inst(sup, inst);
-        save(sup);
+        sup_save(sup);
         if (r < 0) {
                 pr_log_error("pod '%s': container '%s': watch: %s; killing it", sup->plan->name,
                              ctr->pc->name, uv_strerror(r));
@@ -819,7 +743,7 @@ static void stop_pod(struct supervisor *sup, enum sup_result result, bool remove
         /* A pod that could not start is not given a grace period: nothing
          * of it was ever ready, and `up` is waiting to report why. */
         sup->kill_now = sup->start_failed || sup->grace_usec == 0;
-        save(sup);
+        sup_save(sup);
         uv_timer_start(&sup->grace_timer, on_grace_timer, sup->grace_usec / 1000, 0);
         signal_group(sup, false, sup->kill_now);
         check_stop_progress(sup);
@@ -977,75 +901,6 @@ static void stop_infra(struct supervisor *sup)
 
 /* Removes the pod's host objects; keep_state leaves the state file and the
  * logs (a completed pod kept for ps -a). */
-/* The default parent is podrun's alone: once its last pod is gone it is
- * removed too (rmdir fails harmlessly while another pod lives there), so
- * nothing of podrun stays in the cgroup tree. */
-static void remove_empty_parents(const struct cg *pod_cg)
-{
-        static const char *const controllers[] = {"memory",  "cpu",     "cpuacct", "pids",
-                                                  "freezer", "devices", "unified"};
-
-        for (size_t i = 0; i < PR_ELEMENTSOF(controllers); i++) {
-                const char *path = cg_get_path(pod_cg, controllers[i]);
-                _cleanup_free_ char *parent = NULL;
-
-                if (!path || !strrchr(path, '/'))
-                        continue;
-                parent = pr_strndup(path, (size_t)(strrchr(path, '/') - path));
-                (void)rmdir(parent);
-        }
-}
-
-static void remove_cgroups(struct supervisor *sup)
-{
-        struct pr_error err = {};
-
-        if (!sup->pod_cg)
-                return;
-        if (cg_remove(sup->pod_cg, &err) < 0) {
-                pr_log_warn("pod '%s': %s; ignoring", sup->plan->name, err.msg);
-                return;
-        }
-        state_remove_resource(sup->st, "cgroup",
-                              sup->opts->cgroups->parent ? sup->opts->cgroups->parent
-                                                         : CG_PARENT_DEFAULT);
-        if (!sup->opts->cgroups_required)
-                remove_empty_parents(sup->pod_cg);
-}
-
-static void remove_pod(struct supervisor *sup, bool keep_state)
-{
-        struct pr_error err = {};
-
-        remove_cgroups(sup);
-
-        if (state_has_resource(sup->st, "network", "bridge")) {
-                sup_detach_network(sup->opts->root_dir, sup->plan->name);
-                state_remove_resource(sup->st, "network", "bridge");
-                free(sup->st->pod_ip);
-                sup->st->pod_ip = NULL;
-        }
-
-        for (size_t i = 0; i < sup->plan->n_containers; i++)
-                if (ctr_cleanup(sup->plan, &sup->plan->containers[i], &err) < 0) {
-                        pr_log_warn("pod '%s': %s; ignoring", sup->plan->name, err.msg);
-                        pr_error_clear(&err);
-                }
-        if (infra_cleanup(sup->plan, &err) < 0) {
-                pr_log_warn("pod '%s': %s; ignoring", sup->plan->name, err.msg);
-                pr_error_clear(&err);
-        }
-        state_remove_resource(sup->st, "infra", "pause");
-        if (keep_state)
-                return;
-        if (pr_rm_rf(sup->plan->root_dir, &err) < 0) {
-                pr_log_warn("pod '%s': %s; ignoring", sup->plan->name, err.msg);
-                pr_error_clear(&err);
-        }
-        if (pr_rm_rf(sup->plan->run_dir, &err) < 0)
-                pr_log_warn("pod '%s': %s; ignoring", sup->plan->name, err.msg);
-}
-
 static void finish(struct supervisor *sup)
 {
         if (sup->stage == STAGE_DONE)
@@ -1053,12 +908,12 @@ static void finish(struct supervisor *sup)
         sup->stage = STAGE_DONE;
         stop_infra(sup);
         if (sup->remove_all || sup->start_failed) {
-                remove_pod(sup, false);
+                sup_remove_pod(sup, false);
         } else {
-                remove_pod(sup, true);
+                sup_remove_pod(sup, true);
                 sup->st->finished = true;
                 sup->st->supervisor = (struct state_proc){};
-                save(sup);
+                sup_save(sup);
         }
         close_loop_handles(sup);
 }
@@ -1097,124 +952,23 @@ static int init_handles(struct supervisor *sup)
         return r;
 }
 
-static void collect_host_ports(const struct pod_plan *plan, struct net_host_port **ret,
-                               size_t *ret_n)
-{
-        for (size_t i = 0; plan->spec && i < plan->n_containers; i++) {
-                const struct spec_container *c = plan->containers[i].spec;
-
-                for (size_t j = 0; c && j < c->n_ports; j++) {
-                        const struct spec_port *p = &c->ports[j];
-                        struct net_host_port *h;
-
-                        if (p->host_port <= 0)
-                                continue;
-                        h = pr_array_grow(ret, ret_n, sizeof(*h));
-                        h->host_port = (uint16_t)p->host_port;
-                        h->container_port = (uint16_t)p->container_port;
-                        h->protocol =
-                            p->protocol == SPEC_PROTOCOL_UDP ? NET_PROTOCOL_UDP : NET_PROTOCOL_TCP;
-                        h->host_ip = p->host_ip;
-                }
-        }
-}
-
-/* The pod's eth0, address and routes, once the infra holds the network
- * namespace; recorded before it is made, so a crash in between is undone. */
-static int attach_network(struct supervisor *sup, struct pr_error *err)
-{
-        struct net_config cfg = {};
-        struct net_pod_result res = {};
-        _cleanup_free_ struct net_host_port *ports = NULL;
-        size_t n_ports = 0;
-        struct net_pod pod = {.name = sup->plan->name,
-                              .netns_path = sup->plan->netns_path,
-                              .netns_fd = -1,
-                              .owner_pid = getpid()};
-        int r;
-
-        if (!sup->opts->network || sup->plan->host_network)
-                return 0;
-        collect_host_ports(sup->plan, &ports, &n_ports);
-        pod.ports = ports;
-        pod.n_ports = n_ports;
-        r = net_config_load(sup->opts->root_dir, &cfg, err);
-        if (r >= 0) {
-                state_add_resource(sup->st, "network", "bridge");
-                save(sup);
-                r = net_pod_attach(&cfg, sup->opts->root_dir, &pod, &res, err);
-        }
-        net_config_done(&cfg);
-        if (r < 0)
-                return pr_err_wrap(err, "network");
-        plan_set_pod_ip(sup->plan, res.ip4, res.gateway4);
-        set_str(&sup->st->pod_ip, res.ip4);
-        set_str(&sup->st->host_ip, res.gateway4);
-        r = infra_write_hosts(sup->plan, res.ip4, err);
-        save(sup);
-        return r;
-}
-
-/* The pod's cgroup, recorded before it is made. A host without usable
- * cgroups runs the pod without them unless a parent was asked for. */
-static int create_pod_cgroup(struct supervisor *sup, struct pr_error *err)
-{
-        const struct cg_options *o = sup->opts->cgroups;
-        struct cg_limits l = {};
-        int r;
-
-        if (!o)
-                return 0;
-        state_add_resource(sup->st, "cgroup", o->parent ? o->parent : CG_PARENT_DEFAULT);
-        save(sup);
-        r = cg_pod_create(o, sup->plan->name, &sup->pod_cg, err);
-        if (r >= 0 && sup->plan->spec) {
-                cg_limits_from_pod(sup->plan->spec, &l);
-                r = cg_apply_limits(sup->pod_cg, &l, err);
-        }
-        if (r >= 0)
-                return 0;
-        if (sup->opts->cgroups_required)
-                return pr_err_wrap(err, "cgroups");
-        pr_log_warn("pod '%s': cgroups: %s; running without them", sup->plan->name, err->msg);
-        pr_error_clear(err);
-        if (sup->pod_cg) {
-                (void)cg_remove(sup->pod_cg, err);
-                pr_error_clear(err);
-                sup->pod_cg = cg_free(sup->pod_cg);
-        }
-        return 0;
-}
-
-static void attach_infra_cgroup(struct supervisor *sup)
-{
-        _cleanup_(free_cgp) struct cg *infra_cg = NULL;
-        struct pr_error err = {};
-
-        if (!sup->pod_cg)
-                return;
-        if (cg_infra_create(sup->pod_cg, &infra_cg, &err) < 0 ||
-            cg_attach(infra_cg, sup->infra.pid, &err) < 0)
-                pr_log_warn("pod '%s': infra cgroup: %s; ignoring", sup->plan->name, err.msg);
-}
-
 static int start_infra(struct supervisor *sup, struct pr_error *err)
 {
         int r;
 
-        r = create_pod_cgroup(sup, err);
+        r = sup_create_pod_cgroup(sup, err);
         if (r < 0)
                 return r;
         r = infra_start(sup->plan, sup->opts->pause_path, &sup->infra, err);
         if (r < 0)
                 return r;
-        attach_infra_cgroup(sup);
+        sup_attach_infra_cgroup(sup);
         sup->infra_alive = true;
         sup->st->infra =
             (struct state_proc){.pid = sup->infra.pid, .start_time = sup->infra.start_time};
         state_add_resource(sup->st, "infra", "pause");
         state_add_resource(sup->st, "netns", sup->plan->netns_path);
-        save(sup);
+        sup_save(sup);
         r = uv_poll_init(&sup->loop, &sup->infra_poll, sup->infra.pidfd);
         if (r < 0)
                 return pr_err(err, -r, "watch the infra process");
@@ -1223,7 +977,7 @@ static int start_infra(struct supervisor *sup, struct pr_error *err)
         r = uv_poll_start(&sup->infra_poll, UV_READABLE, on_infra_poll);
         if (r < 0)
                 return pr_err(err, -r, "watch the infra process");
-        return attach_network(sup, err);
+        return sup_attach_network(sup, err);
 }
 
 static void sup_free(struct supervisor *sup)
@@ -1275,7 +1029,7 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
         if (r >= 0)
                 r = init_handles(sup) < 0 ? pr_err_msg(err, EIO, "set up the event loop") : 0;
         if (r >= 0)
-                save(sup);
+                sup_save(sup);
         if (r >= 0)
                 r = start_infra(sup, err);
         if (r < 0) {
