@@ -44,9 +44,10 @@ struct start_error {
 };
 _Static_assert(sizeof(struct start_error) <= PIPE_BUF, "start error record must be atomic");
 
-enum { NS_NET, NS_IPC, NS_UTS, NS_PID, _NS_MAX };
-static const char *const ns_names[_NS_MAX] = {"net", "ipc", "uts", "pid"};
-static const int ns_types[_NS_MAX] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID};
+enum { NS_NET, NS_IPC, NS_UTS, NS_PID, NS_USER, _NS_MAX };
+static const char *const ns_names[_NS_MAX] = {"net", "ipc", "uts", "pid", "user"};
+static const int ns_types[_NS_MAX] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID,
+                                      CLONE_NEWUSER};
 
 /* Everything the child uses, prepared by the parent so the child needs no
  * allocation. */
@@ -173,6 +174,26 @@ static int setup_tty(const struct child_ctx *x, struct pr_error *err)
         return 0;
 }
 
+/* hostUsers: false. The pod's user namespace is joined last, after every
+ * mount, and not first as runc joins one: this container's mount, pid and
+ * cgroup namespaces are owned by the host's user namespace (made at clone and
+ * just after), so every mount above was made with host privilege: the
+ * idmapped lower layer needs CAP_SYS_ADMIN over the image's file system, the
+ * /dev nodes need CAP_MKNOD in the initial namespace and cgroup v1
+ * hierarchies cannot be mounted from a child user namespace at all. The
+ * net, ipc and uts namespaces joined before belong to the pod's user
+ * namespace; host root may join them from outside. From here on every
+ * capability is one of the pod's user namespace only, and the container can
+ * neither mount nor unmount anything (docs/userns.md). */
+static int join_userns(const struct child_ctx *x, struct pr_error *err)
+{
+        if (x->ns_fds[NS_USER] < 0)
+                return 0;
+        if (setns(x->ns_fds[NS_USER], CLONE_NEWUSER) < 0)
+                return pr_err(err, errno, "setns user");
+        return 0;
+}
+
 static int enter_cwd(const struct plan_container *c, struct pr_error *err)
 {
         const char *cwd = c->working_dir && *c->working_dir ? c->working_dir : "/";
@@ -284,7 +305,10 @@ static int move_above_stdio(struct child_ctx *x)
 static _Noreturn void child_main(struct child_ctx *x)
 {
         const struct sec_profile *sec = x->opts ? x->opts->security : NULL;
-        struct rootfs_ctx rctx = {.plan = x->plan, .c = x->c, .mount_order = x->mount_order};
+        struct rootfs_ctx rctx = {.plan = x->plan,
+                                  .c = x->c,
+                                  .mount_order = x->mount_order,
+                                  .userns_fd = x->ns_fds[NS_USER]};
         struct pr_error err = {};
         char go;
         ssize_t n;
@@ -320,6 +344,8 @@ static _Noreturn void child_main(struct child_ctx *x)
         if (r >= 0)
                 r = enter_cwd(x->c, &err);
         if (r >= 0)
+                r = join_userns(x, &err);
+        if (r >= 0)
                 r = close_fds(x, &err);
         if (r >= 0)
                 r = set_identity(x, &err);
@@ -334,7 +360,8 @@ static _Noreturn void child_main(struct child_ctx *x)
 
 /* ---- the parent --------------------------------------------------------- */
 
-static int prepare_dirs(const struct plan_container *c, struct pr_error *err)
+static int prepare_dirs(const struct plan_container *c, const struct infra *infra,
+                        struct pr_error *err)
 {
         _cleanup_free_ char *tlog = pr_asprintf("%s/termination-log", c->dir);
         _cleanup_close_ int fd = -1;
@@ -355,6 +382,12 @@ static int prepare_dirs(const struct plan_container *c, struct pr_error *err)
                 r = pr_mkdir_p(c->rootfs, 0755, err);
         if (r < 0)
                 return r;
+        /* The top of the writable layer is the container's "/": given to the
+         * range's root so that root inside may create files there. What it
+         * writes is stored with the host IDs of the range (docs/userns.md);
+         * the work dir stays the host's, used by the overlay's own creds. */
+        if (infra->userns && lchown(c->upper_dir, infra->userns_start, infra->userns_start) < 0)
+                return pr_err(err, errno, "chown '%s'", c->upper_dir);
         /* The termination message file, bind-mounted at
          * terminationMessagePath; world-writable like kubelet's, since the
          * container may run as any user. */
@@ -437,6 +470,8 @@ static int open_fds(const struct pod_plan *plan, const struct plan_container *c,
                 _cleanup_free_ char *p = NULL;
 
                 if (i == NS_PID && !plan->share_pid)
+                        continue;
+                if (i == NS_USER && !infra->userns)
                         continue;
                 p = pr_asprintf("%s/%s", infra->ns_dir, ns_names[i]);
                 f->ns[i] = open(p, O_RDONLY | O_CLOEXEC);
@@ -574,7 +609,7 @@ static int prepare(const struct pod_plan *plan, const struct plan_container *c,
                         if (r < 0)
                                 return pr_err_wrap(err, "volume '%s'", c->mounts[i].volume);
                 }
-        r = prepare_dirs(c, err);
+        r = prepare_dirs(c, infra, err);
         if (r >= 0)
                 r = open_fds(plan, c, infra, f, err);
         return r;

@@ -6,6 +6,7 @@
  * alone, after a crash and twice. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "pod/runtime-int.h"
 #include "pod/runtime.h"
 #include "pod/state.h"
+#include "pod/userns.h"
 
 #define SHM_SIZE "65536k" /* Docker's and containerd's /dev/shm default, 64 MiB */
 #define RESOLV_MAX (64 * 1024)
@@ -37,10 +39,8 @@ static const struct {
         const char *name;
         int flag;
 } ns_table[] = {
-    {"net", CLONE_NEWNET},
-    {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS},
-    {"pid", CLONE_NEWPID},
+    {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},
+    {"pid", CLONE_NEWPID}, {"user", CLONE_NEWUSER},
 };
 
 pid_t rt_clone3(uint64_t flags, int *ret_pidfd)
@@ -375,6 +375,8 @@ static int bind_namespaces(const struct pod_plan *plan, pid_t pid, const char *n
 
                 if (ns_table[i].flag == CLONE_NEWPID && !plan->share_pid)
                         continue;
+                if (ns_table[i].flag == CLONE_NEWUSER && !userns_wanted(plan))
+                        continue;
                 src = pr_asprintf("/proc/%d/ns/%s", (int)pid, ns_table[i].name);
                 dst = pr_asprintf("%s/%s", ns_dir, ns_table[i].name);
                 r = bind_file(src, dst, err);
@@ -413,15 +415,37 @@ static const char *pause_exit_reason(int code)
                 return "writing its ready byte failed";
         case PAUSE_EXIT_DUMPABLE:
                 return "clearing its dumpable flag failed";
+        case PAUSE_EXIT_USERNS:
+                return "becoming root of the pod's user namespace failed";
         default:
                 return "unexpected exit";
         }
 }
 
-/* CHILD of clone3, in the new namespaces: wires fds and execs pause. Only
- * async-signal-safe calls; on failure the errno goes to err_fd. */
-static _Noreturn void exec_pause(const char *pause_path, char *const *argv, int devnull,
-                                 int ready_fd, int err_fd)
+/* CHILD of clone3 with a user namespace: waits (sync point 2) until the
+ * parent has written its ID maps, then becomes root of the namespace. Without
+ * that, execve would see an euid that is not the namespace's root and drop
+ * every capability, and pause could not set the hostname. */
+static void become_userns_root(int go_fd)
+{
+        char go;
+        ssize_t n;
+
+        do
+                n = read(go_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(PAUSE_EXIT_USERNS); /* the parent gave up; it reports why */
+        if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                _exit(PAUSE_EXIT_USERNS);
+}
+
+/* CHILD of clone3, in the new namespaces: wires fds and execs pause (through
+ * an fd opened before clone: inside a user namespace the host's directories
+ * on the way to the binary may be closed to us). Only async-signal-safe
+ * calls; on failure the errno goes to err_fd. */
+static _Noreturn void exec_pause(int exe_fd, char *const *argv, int devnull, int ready_fd,
+                                 int err_fd, int go_fd)
 {
         sigset_t none;
         int e;
@@ -429,6 +453,8 @@ static _Noreturn void exec_pause(const char *pause_path, char *const *argv, int 
         /* The supervisor's handlers (libuv's) must not run here. */
         for (int sig = 1; sig < _NSIG; sig++)
                 (void)signal(sig, SIG_DFL);
+        if (go_fd >= 0)
+                become_userns_root(go_fd);
         /* Above every fd that is about to be replaced (a supervisor with 0-2
          * closed has its pipes there), then into place: pause keeps 0-2 on
          * /dev/null and its ready fd as 3; all else closes on exec. */
@@ -437,13 +463,14 @@ static _Noreturn void exec_pause(const char *pause_path, char *const *argv, int 
                 _exit(127);
         devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
         ready_fd = fcntl(ready_fd, F_DUPFD_CLOEXEC, 10);
-        if (devnull < 0 || ready_fd < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-            dup2(devnull, 2) < 0 || dup2(ready_fd, 3) < 0 ||
+        exe_fd = fcntl(exe_fd, F_DUPFD_CLOEXEC, 10);
+        if (devnull < 0 || ready_fd < 0 || exe_fd < 0 || dup2(devnull, 0) < 0 ||
+            dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 || dup2(ready_fd, 3) < 0 ||
             close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 goto fail;
         sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
-        execve(pause_path, argv, (char *[]){NULL});
+        execveat(exe_fd, "", argv, (char *[]){NULL}, AT_EMPTY_PATH);
 fail:
         e = errno;
         (void)!write(err_fd, &e, sizeof(e));
@@ -476,51 +503,91 @@ static int wait_pause_ready(const char *pause_path, pid_t pid, int err_fd, int r
         return pr_err_msg(err, EIO, "infra '%s' killed by signal %d", pause_path, WTERMSIG(status));
 }
 
-static int start_pause(const struct pod_plan *plan, const char *pause_path, pid_t *ret_pid,
-                       int *ret_pidfd, struct pr_error *err)
-{
-        _cleanup_close_ int devnull = -1, err_r = -1, err_w = -1, ready_r = -1, ready_w = -1;
-        int p[2], pidfd = -1;
-        uint64_t flags = CLONE_PIDFD | CLONE_NEWUTS;
-        /* Without a UTS namespace of its own (hostNetwork) the hostname is the
-         * node's, as with kubelet: pause gets "" and leaves it alone. */
-        char *argv[] = {(char *)"podrun-pause", plan->host_network ? (char *)"" : plan->hostname,
-                        (char *)"3", NULL};
-        sigset_t all, old;
-        pid_t pid;
-        int r;
+struct pause_fds {
+        int devnull, exe, err[2], ready[2], go[2];
+};
 
-        if (!plan->host_network)
-                flags |= CLONE_NEWNET;
-        else
-                flags &= ~(uint64_t)CLONE_NEWUTS;
+static void pause_fds_close(struct pause_fds *f)
+{
+        int *all[] = {&f->devnull,  &f->exe,      &f->err[0], &f->err[1],
+                      &f->ready[0], &f->ready[1], &f->go[0],  &f->go[1]};
+
+        for (size_t i = 0; i < PR_ELEMENTSOF(all); i++) {
+                pr_closep(all[i]);
+                *all[i] = -1;
+        }
+}
+
+static int open_pause_fds(const char *pause_path, bool userns, struct pause_fds *f,
+                          struct pr_error *err)
+{
+        f->exe = open(pause_path, O_PATH | O_CLOEXEC);
+        if (f->exe < 0)
+                return pr_err(err, errno, "exec '%s'", pause_path);
+        f->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (f->devnull < 0)
+                return pr_err(err, errno, "open '/dev/null'");
+        if (pipe2(f->err, O_CLOEXEC) < 0 || pipe2(f->ready, O_CLOEXEC) < 0 ||
+            (userns && pipe2(f->go, O_CLOEXEC) < 0))
+                return pr_err(err, errno, "pipe");
+        return 0;
+}
+
+static uint64_t pause_clone_flags(const struct pod_plan *plan, bool userns)
+{
+        /* Without a UTS namespace of its own (hostNetwork) the hostname is
+         * the node's, as with kubelet. */
+        uint64_t flags = CLONE_PIDFD | (plan->host_network ? 0 : CLONE_NEWUTS | CLONE_NEWNET);
+
         if (!plan->host_ipc)
                 flags |= CLONE_NEWIPC;
         if (plan->share_pid)
                 flags |= CLONE_NEWPID;
-        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (devnull < 0)
-                return pr_err(err, errno, "open '/dev/null'");
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return pr_err(err, errno, "pipe");
-        err_r = p[0], err_w = p[1];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return pr_err(err, errno, "pipe");
-        ready_r = p[0], ready_w = p[1];
+        /* In the same clone: the kernel makes the user namespace first and
+         * the others owned by it, so root of the pod's user namespace (and
+         * nobody else without host privilege) administers them. */
+        if (userns)
+                flags |= CLONE_NEWUSER;
+        return flags;
+}
 
+/* Sync points with the child:
+ *   1. parent: clone3 returns; with a user namespace the child waits on go.
+ *   2. parent: writes the child's uid_map and gid_map, then one byte on go.
+ *   3. child: becomes root inside and execs pause; the parent waits for its
+ *      ready byte (hostname set, lo up) or its exit code. */
+static int start_pause(const struct pod_plan *plan, const char *pause_path, const struct infra *ids,
+                       pid_t *ret_pid, int *ret_pidfd, struct pr_error *err)
+{
+        _cleanup_(pause_fds_close) struct pause_fds f = {-1, -1, {-1, -1}, {-1, -1}, {-1, -1}};
+        char *argv[] = {(char *)"podrun-pause", plan->host_network ? (char *)"" : plan->hostname,
+                        (char *)"3", NULL};
+        sigset_t all, old;
+        int pidfd = -1, r;
+        pid_t pid;
+
+        r = open_pause_fds(pause_path, ids->userns, &f, err);
+        if (r < 0)
+                return r;
         sigfillset(&all);
         (void)sigprocmask(SIG_SETMASK, &all, &old);
-        pid = rt_clone3(flags, &pidfd);
+        pid = rt_clone3(pause_clone_flags(plan, ids->userns), &pidfd);
         if (pid == 0)
-                exec_pause(pause_path, argv, devnull, ready_w, err_w);
+                exec_pause(f.exe, argv, f.devnull, f.ready[1], f.err[1], f.go[0]);
         (void)sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0)
                 return pr_err(err, pid, "clone3 the infra process");
-        pr_closep(&err_w);
-        err_w = -1;
-        pr_closep(&ready_w);
-        ready_w = -1;
-        r = wait_pause_ready(pause_path, pid, err_r, ready_r, err);
+        pr_closep(&f.err[1]);
+        pr_closep(&f.ready[1]);
+        f.err[1] = f.ready[1] = -1;
+        r = 0;
+        if (ids->userns) {
+                r = userns_write_maps(pid, ids->userns_start, err);
+                if (r >= 0 && write(f.go[1], "g", 1) != 1)
+                        r = pr_err(err, errno, "wake the infra process");
+        }
+        if (r >= 0)
+                r = wait_pause_ready(pause_path, pid, f.err[0], f.ready[0], err);
         if (r < 0) {
                 pr_killp(&pid);
                 (void)close(pidfd);
@@ -531,10 +598,44 @@ static int start_pause(const struct pod_plan *plan, const char *pause_path, pid_
         return 0;
 }
 
+/* hostUsers: false. Kubernetes refuses it with the host's namespaces, whose
+ * owner is the host's user namespace; so do we. The range comes before the
+ * infra exists: its maps are written between clone and exec. emptyDirs are
+ * given to the range's root so that root inside owns them, as it would own
+ * a directory it made. */
+static int prepare_userns(const struct pod_plan *plan, struct infra *ids, struct pr_error *err)
+{
+        _cleanup_free_ char *dir = userns_dir(plan);
+        struct userns_pool pool;
+        int r;
+
+        if (!userns_wanted(plan))
+                return 0;
+        if (plan->host_network || plan->host_ipc || plan->host_pid)
+                return pr_err_msg(err, EINVAL,
+                                  "hostUsers: false cannot be used with hostNetwork, hostIPC or "
+                                  "hostPID");
+        r = userns_pool_load(USERNS_SUBUID_PATH, &pool, err);
+        if (r >= 0)
+                r = userns_alloc(dir, &pool, plan->name, plan->run_dir, &ids->userns_start, err);
+        if (r < 0)
+                return r;
+        ids->userns = true;
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const struct plan_volume *v = &plan->volumes[i];
+
+                if (v->type == SPEC_VOLUME_EMPTY_DIR &&
+                    lchown(v->path, ids->userns_start, ids->userns_start) < 0)
+                        return pr_err(err, errno, "volume '%s': chown '%s'", v->name, v->path);
+        }
+        return 0;
+}
+
 int infra_start(const struct pod_plan *plan, const char *pause_path, struct infra *ret,
                 struct pr_error *err)
 {
         _cleanup_free_ char *ns_dir = pr_asprintf("%s/ns", plan->run_dir);
+        struct infra ids = {};
         pid_t pid = 0;
         int pidfd = -1, r;
         uint64_t start_time = 0;
@@ -549,7 +650,9 @@ int infra_start(const struct pod_plan *plan, const char *pause_path, struct infr
         if (r >= 0)
                 r = volume_prepare_pod(plan, err);
         if (r >= 0)
-                r = start_pause(plan, pause_path, &pid, &pidfd, err);
+                r = prepare_userns(plan, &ids, err);
+        if (r >= 0)
+                r = start_pause(plan, pause_path, &ids, &pid, &pidfd, err);
         if (r >= 0)
                 r = bind_namespaces(plan, pid, ns_dir, err);
         if (r >= 0)
@@ -569,6 +672,8 @@ int infra_start(const struct pod_plan *plan, const char *pause_path, struct infr
             .pidfd = pidfd,
             .start_time = start_time,
             .ns_dir = PR_TAKE_PTR(ns_dir),
+            .userns = ids.userns,
+            .userns_start = ids.userns_start,
         };
         return 0;
 }
@@ -686,6 +791,14 @@ int infra_cleanup(const struct pod_plan *plan, struct pr_error *err)
         keep_first(&first, remove_file(plan->hostname_path, &tmp), err, &tmp);
         keep_first(&first, remove_file(plan->resolv_path, &tmp), err, &tmp);
         keep_first(&first, remove_dir(etc_dir, &tmp), err, &tmp);
+        /* Whatever the plan says: a skeleton plan after a crash does not know
+         * whether the pod had a range. Last but the run dir: the range stays
+         * taken until nothing of the pod can use its IDs. */
+        {
+                _cleanup_free_ char *dir = userns_dir(plan);
+
+                keep_first(&first, userns_release(dir, plan->name, &tmp), err, &tmp);
+        }
         /* Last: the private self-bind of the run dir (the state file below it
          * stays; it is the same directory). */
         if (rt_is_mount_point(plan->run_dir) > 0 && umount2(plan->run_dir, MNT_DETACH) < 0)

@@ -204,18 +204,51 @@ static int bind_at(int src_fd, const char *src_path, bool read_only, int target_
         return attach(tfd, target_fd, "bind", path, err);
 }
 
-static int mount_overlay(const struct plan_container *c, int *ret_rootfd, struct pr_error *err)
+/* hostUsers: false: the image as a detached idmapped mount of the pod's user
+ * namespace, so that files owned by host root show as owned by root inside
+ * and the image shared by every pod on disk is never chowned. Done here,
+ * still host root: an idmapping needs CAP_SYS_ADMIN over the image's file
+ * system. The overlay takes it as its lower layer through /proc/self/fd
+ * (overlayfs accepts idmapped layers since Linux 5.19). */
+static int idmapped_lower(const char *image, int userns_fd, int *ret_fd, char *lower, size_t size,
+                          struct pr_error *err)
+{
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd};
+        _cleanup_close_ int fd = -1;
+
+        fd = open_tree(AT_FDCWD, image, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (fd < 0)
+                return pr_err(err, errno, "clone the image tree '%s'", image);
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return pr_err(err, errno, "idmap the image tree '%s'", image);
+        (void)snprintf(lower, size, "/proc/self/fd/%d", fd);
+        *ret_fd = PR_TAKE_FD(fd);
+        return 0;
+}
+
+static int mount_overlay(const struct plan_container *c, int userns_fd, int *ret_rootfd,
+                         struct pr_error *err)
 {
         _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
-        _cleanup_close_ int mfd = -1;
+        _cleanup_close_ int mfd = -1, idfd = -1;
+        char idpath[64];
+        const char *lower = c->image_rootfs;
         int rootfd;
 
         if (fsfd < 0)
                 return pr_err(err, errno, "fsopen overlay");
+        if (userns_fd >= 0) {
+                int r =
+                    idmapped_lower(c->image_rootfs, userns_fd, &idfd, idpath, sizeof(idpath), err);
+
+                if (r < 0)
+                        return r;
+                lower = idpath;
+        }
         /* "lowerdir+" (Linux 6.8) takes one path as is: no escaping of ':'
          * or ',' in it; older kernels get the classic option. */
-        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", c->image_rootfs, 0) < 0 &&
-            fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", c->image_rootfs, 0) < 0)
+        if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) < 0 &&
+            fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
                 return pr_err(err, errno, "overlay lowerdir '%s'", c->image_rootfs);
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", c->upper_dir, 0) < 0)
                 return pr_err(err, errno, "overlay upperdir '%s'", c->upper_dir);
@@ -554,7 +587,7 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct pr_error *err)
         _cleanup_close_ int rootfd = -1;
         int r;
 
-        r = mount_overlay(c, &rootfd, err);
+        r = mount_overlay(c, ctx->userns_fd, &rootfd, err);
         if (r >= 0)
                 r = mount_proc_sys(rootfd, err);
         if (r >= 0)

@@ -41,11 +41,14 @@ struct rootfs_ctx {
         const struct pod_plan *plan;
         const struct plan_container *c;
         const size_t *mount_order; /* c->mounts sorted by target depth */
+        int userns_fd;             /* the pod's user namespace, -1 with hostUsers */
 };
 
 /* CHILD, in its own mount namespace after setns: mounts the overlay at
  * c->rootfs, /proc, /sys, /dev and its entries, the etc files and the
  * volumes, creates a missing working directory (as runc does), makes the
- * root read-only if asked, and pivots into it. On return the cwd is the new
+ * root read-only if asked, and pivots into it. With userns_fd the image
+ * layer is an idmapped mount of that namespace, so its files owned by host
+ * root show as owned by root inside. On return the cwd is the new
  * root. */
 int rootfs_setup(const struct rootfs_ctx *ctx, struct pr_error *err);

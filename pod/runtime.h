@@ -19,13 +19,19 @@ struct infra {
         pid_t pid;
         int pidfd;           /* -1 when closed */
         uint64_t start_time; /* /proc/<pid>/stat field 22, to check a saved pid */
-        char *ns_dir;        /* <pod run dir>/ns: bind mounts of net, ipc, uts (pid) */
+        char *ns_dir;        /* <pod run dir>/ns: bind mounts of net, ipc, uts (pid, user) */
+        /* hostUsers: false: the pod's user namespace maps 0..65535 inside to
+         * [userns_start, userns_start + 65536) of the host (docs/userns.md). */
+        bool userns;
+        uint32_t userns_start;
 };
 
 /* Prepares the pod's files (hosts, hostname, resolv.conf, emptyDirs, shm),
  * starts podrun-pause in new net, ipc and uts namespaces (and pid with
- * shareProcessNamespace), bind-mounts its namespaces under the run dir and
- * the network namespace at plan->netns_path, and brings lo up. Returns once
+ * shareProcessNamespace; and, with hostUsers: false, a user namespace that
+ * owns them all, mapped to a range allocated from the pool), bind-mounts
+ * its namespaces under the run dir and the network namespace at
+ * plan->netns_path, and brings lo up. Returns once
  * pause has set the hostname and lo is up. On failure everything it made is
  * undone. ret->ns_dir is owned: release it with infra_done(). */
 int infra_start(const struct pod_plan *plan, const char *pause_path, struct infra *ret,
@@ -48,7 +54,7 @@ int infra_stop(struct infra *infra, uint64_t timeout_usec, struct pr_error *err)
 /* Undoes everything infra_start made on the host, from the plan alone (works
  * after a crash, twice, with the infra already gone): namespace bind mounts,
  * the named netns, the shm tmpfs, emptyDir volumes and tmpfs, the generated
- * etc files. It does not remove the state file or the logs. */
+ * etc files, the pod's user ID range. It does not remove the state file or the logs. */
 int infra_cleanup(const struct pod_plan *plan, struct pr_error *err);
 
 /* Frees ns_dir and closes the pidfd; does not stop anything. */

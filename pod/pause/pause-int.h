@@ -12,4 +12,5 @@ enum {
         PAUSE_EXIT_SIGWAIT = 7,
         PAUSE_EXIT_READY = 8,
         PAUSE_EXIT_DUMPABLE = 9,
+        PAUSE_EXIT_USERNS = 10, /* set by infra.c's child before exec, never by pause */
 };

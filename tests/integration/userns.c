@@ -1,0 +1,181 @@
+/* hostUsers: false, checked from inside and from the host: pods built by
+ * hand as the runtime tests build them (infra_start() and ctr_spawn() on a
+ * plan with spec.hostUsers false), running the probe. Inside, the container
+ * is root and the image's files are root's; outside, it is the pod's range
+ * of host IDs, and its capabilities reach nothing of the host. Two pods get
+ * disjoint ranges, and down gives them back and leaves nothing. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pod/base/error.h"
+#include "pod/base/fs.h"
+#include "pod/base/util.h"
+#include "pod/plan.h"
+#include "pod/runtime.h"
+#include "pod/userns.h"
+#include "tests/integration/runtime_common.h"
+
+TestSuite(userns, .init = t_setup, .fini = t_teardown, .timeout = 60);
+
+#define INSIDE_SCRIPT                                                                              \
+        "sh|-c|/probe id; /probe cat /proc/self/uid_map; echo PROBE $(/probe stat /probe);"        \
+        " echo BUSYBOX $(/probe stat /bin/busybox); /probe write /data/f x;"                       \
+        " echo DATA $(/probe stat /data/f); /probe write /newfile y;"                              \
+        " echo NEW $(/probe stat /newfile); echo MKNOD $(/probe try mknod-block);"                 \
+        " echo MOUNT $(/probe try mount); echo READY; exec /probe sleep inf"
+
+static void host_users_false(struct tpod *p, const char *name)
+{
+        t_pod_init(p, name, false);
+        p->spec.host_users = (struct spec_opt_bool){.set = true, .value = false};
+}
+
+/* The host start of the "0 START 65536" line of a uid_map in out. */
+static uint32_t map_start(const char *out)
+{
+        unsigned inside = 1, outside = 0;
+        const char *p = out;
+
+        while (p && sscanf(p, " %u %u", &inside, &outside) != 2) {
+                p = strchr(p, '\n');
+                p = p ? p + 1 : NULL;
+        }
+        cr_assert_not_null(p, "no uid_map line in %s", out);
+        cr_assert_eq(inside, 0, "%s", out);
+        return outside;
+}
+
+static uid_t status_uid(pid_t pid)
+{
+        _cleanup_free_ char *path = pr_asprintf("/proc/%d/status", (int)pid);
+        _cleanup_free_ char *text = NULL;
+        struct pr_error err = {};
+        unsigned long uid = 0;
+        const char *line;
+
+        cr_assert_eq(pr_read_file(path, 1 << 16, &text, NULL, &err), 0, "%s", err.msg);
+        line = strstr(text, "\nUid:");
+        cr_assert_not_null(line);
+        cr_assert_eq(sscanf(line, "\nUid: %lu", &uid), 1);
+        return (uid_t)uid;
+}
+
+static uid_t host_owner(const char *path)
+{
+        struct stat st;
+
+        cr_assert_eq(lstat(path, &st), 0, "stat '%s': %s", path, strerror(errno));
+        cr_expect_eq(st.st_uid, st.st_gid, "'%s': uid %u gid %u", path, (unsigned)st.st_uid,
+                     (unsigned)st.st_gid);
+        return st.st_uid;
+}
+
+Test(userns, root_inside_shifted_outside)
+{
+        struct tpod p;
+        struct tctr *t;
+        _cleanup_free_ char *out = NULL, *data = NULL, *upper = NULL;
+        uint32_t start;
+
+        host_users_false(&p, "uns");
+        t = t_pod_add(&p, "one", INSIDE_SCRIPT);
+        t_mount(t, &p.volumes[0], "/data", NULL, false);
+        t_pod_start(&p);
+        cr_assert(p.infra.userns);
+        start = p.infra.userns_start;
+        cr_expect_geq(start, USERNS_BASE_DEFAULT);
+        cr_expect_eq(start % USERNS_RANGE_SIZE, 0);
+        /* pause itself is root of the namespace: the host sees the range. */
+        cr_expect_eq(status_uid(p.infra.pid), start);
+
+        t_spawn(&p, t);
+        out = t_read_output(t->proc.stdout_fd, "READY\n");
+        cr_expect(pr_startswith(out, "uid=0 gid=0 groups=\n"), "%s", out);
+        cr_expect_eq(map_start(out), start, "%s", out);
+        /* The image's files, owned by host root, are root's inside. */
+        cr_expect(strstr(out, "PROBE file 0755 0 0 "), "%s", out);
+        cr_expect(strstr(out, "BUSYBOX file 0755 0 0 "), "%s", out);
+        /* What root inside writes is root's inside, the range's outside. */
+        cr_expect(strstr(out, "DATA file 0644 0 0 "), "%s", out);
+        cr_expect(strstr(out, "NEW file 0644 0 0 "), "%s", out);
+        data = pr_asprintf("%s/f", p.volumes[0].path);
+        upper = pr_asprintf("%s/newfile", t->c.upper_dir);
+        cr_expect_eq(host_owner(data), start);
+        cr_expect_eq(host_owner(upper), start);
+        cr_expect_eq(status_uid(t->proc.pid), start);
+        /* Every capability (no profile: all of them) is the namespace's:
+         * what needs the host's (a device node, a mount in a mount
+         * namespace the host owns) is refused. */
+        cr_expect(strstr(out, "MKNOD EPERM\n"), "%s", out);
+        cr_expect(strstr(out, "MOUNT EPERM\n"), "%s", out);
+
+        t_pod_down(&p);
+}
+
+static char *ranges_text(void)
+{
+        _cleanup_free_ char *path = pr_asprintf("%s/run/userns/ranges", t_tmp);
+        char *text = NULL;
+        struct pr_error err = {};
+        int r = pr_read_file(path, 1 << 20, &text, NULL, &err);
+
+        cr_assert(r == 0 || r == -ENOENT, "%s", err.msg);
+        return text ? text : pr_strdup("");
+}
+
+Test(userns, two_pods_disjoint_and_released)
+{
+        struct tpod a, b, plain;
+        struct tctr *ta, *tb, *tp;
+        _cleanup_free_ char *outa = NULL, *outb = NULL, *outp = NULL, *live = NULL, *after = NULL;
+        uint32_t sa, sb;
+
+        host_users_false(&a, "ua");
+        host_users_false(&b, "ub");
+        t_pod_init(&plain, "plain", false);
+        ta = t_pod_add(&a, "c", "/probe|cat|/proc/self/uid_map");
+        tb = t_pod_add(&b, "c", "/probe|cat|/proc/self/uid_map");
+        tp = t_pod_add(&plain, "c", "/probe|cat|/proc/self/uid_map");
+        t_pod_start(&a);
+        t_pod_start(&b);
+        t_pod_start(&plain);
+        sa = a.infra.userns_start;
+        sb = b.infra.userns_start;
+        cr_expect(sa + USERNS_RANGE_SIZE <= sb || sb + USERNS_RANGE_SIZE <= sa, "%u and %u overlap",
+                  sa, sb);
+        cr_expect_not(plain.infra.userns);
+        outa = t_run(&a, ta, NULL);
+        outb = t_run(&b, tb, NULL);
+        outp = t_run(&plain, tp, NULL);
+        cr_expect_eq(map_start(outa), sa, "%s", outa);
+        cr_expect_eq(map_start(outb), sb, "%s", outb);
+        /* hostUsers true (the default) is unchanged: the host's identity map. */
+        cr_expect_eq(map_start(outp), 0, "%s", outp);
+        cr_expect(strstr(outp, " 4294967295\n"), "%s", outp);
+        live = ranges_text();
+        cr_expect(strstr(live, "ua:") && strstr(live, "ub:"), "%s", live);
+
+        t_pod_down(&a);
+        t_pod_down(&b);
+        t_pod_down(&plain);
+        after = ranges_text();
+        cr_expect_str_eq(after, "");
+}
+
+Test(userns, host_namespaces_refused)
+{
+        struct tpod p;
+        struct pr_error err = {};
+
+        host_users_false(&p, "unshost");
+        p.plan.host_ipc = true;
+        cr_assert_lt(infra_start(&p.plan, t_pause_path, &p.infra, &err), 0);
+        cr_expect(strstr(err.msg, "hostUsers: false cannot be used with"), "%s", err.msg);
+        t_pod_down(&p);
+}
