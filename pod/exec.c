@@ -626,6 +626,55 @@ static void __attribute__((noreturn)) run_helper(const struct exec_ctx *x, int e
 
 /* ---- the parent -------------------------------------------------------- */
 
+/* One ID through "inside outside count" lines of a uid_map or gid_map. */
+static int map_id(const char *map, uint32_t host, uint32_t *ret)
+{
+        for (const char *l = map; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                unsigned inside, outside, count;
+
+                if (sscanf(l, " %u %u %u", &inside, &outside, &count) == 3 && host >= outside &&
+                    host - outside < count) {
+                        *ret = inside + (host - outside);
+                        return 0;
+                }
+        }
+        return -ERANGE;
+}
+
+/* /proc/<pid>/status gives IDs as our user namespace sees them. A
+ * container with a user namespace of its own (hostUsers: false) is joined
+ * into it, where setresuid() wants them as that namespace sees them. */
+static int map_identity(pid_t pid, struct exec_identity *id, struct pr_error *err)
+{
+        _cleanup_free_ char *uid_map = NULL, *gid_map = NULL;
+        uint32_t v;
+        int r;
+
+        r = read_proc(pid, "uid_map", 1 << 16, &uid_map, NULL, err);
+        if (r >= 0)
+                r = read_proc(pid, "gid_map", 1 << 16, &gid_map, NULL, err);
+        if (r < 0)
+                return r;
+        if (map_id(uid_map, id->uid, &v) < 0)
+                return pr_err_msg(err, ERANGE,
+                                  "container pid %d: uid %u is not in its user namespace", (int)pid,
+                                  (unsigned)id->uid);
+        id->uid = v;
+        if (map_id(gid_map, id->gid, &v) < 0)
+                return pr_err_msg(err, ERANGE,
+                                  "container pid %d: gid %u is not in its user namespace", (int)pid,
+                                  (unsigned)id->gid);
+        id->gid = v;
+        for (size_t i = 0; i < id->n_groups; i++) {
+                if (map_id(gid_map, id->groups[i], &v) < 0)
+                        return pr_err_msg(err, ERANGE,
+                                          "container pid %d: group %u is not in its user namespace",
+                                          (int)pid, (unsigned)id->groups[i]);
+                id->groups[i] = v;
+        }
+        return 0;
+}
+
 static int read_last_cap(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -682,6 +731,8 @@ static int open_container(const struct exec_options *o, struct exec_ctx *x, stru
         r = read_proc(o->pid, "status", 1 << 16, &status, NULL, err);
         if (r >= 0)
                 r = exec_parse_status(status, &x->id, err);
+        if (r >= 0)
+                r = map_identity(o->pid, &x->id, err);
         if (r >= 0)
                 r = read_env(o->pid, &x->env, err);
         if (r >= 0)
