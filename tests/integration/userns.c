@@ -179,3 +179,76 @@ Test(userns, host_namespaces_refused)
         cr_expect(strstr(err.msg, "hostUsers: false cannot be used with"), "%s", err.msg);
         t_pod_down(&p);
 }
+
+/* Through the real binary: up -d with the network and cgroups, exec joins
+ * the user namespace as the container's own root, down gives the range
+ * back. */
+static char *sh(const char *cmd)
+{
+        FILE *f = popen(cmd, "r");
+        char *out = pr_strdup(""), chunk[1024];
+        size_t n;
+
+        cr_assert_not_null(f);
+        while ((n = fread(chunk, 1, sizeof(chunk) - 1, f)) > 0) {
+                char *next;
+
+                chunk[n] = '\0';
+                next = pr_asprintf("%s%s", out, chunk);
+                free(out);
+                out = next;
+        }
+        (void)pclose(f);
+        return out;
+}
+
+static char *podrun_sh(const char *env, const char *args)
+{
+        _cleanup_free_ char *cmd = pr_asprintf("%s %s 2>&1; echo rc=$?", env, args);
+
+        return sh(cmd);
+}
+
+Test(userns, cli_up_exec_down)
+{
+        _cleanup_free_ char *podrun = NULL, *manifest = NULL, *env = NULL, *cmd = NULL;
+        _cleanup_free_ char *up = NULL, *inside = NULL, *ex = NULL, *down = NULL, *after = NULL;
+        _cleanup_free_ char *cg = pr_asprintf("podrun-userns-%d", (int)getpid());
+        struct pr_error err = {};
+
+        podrun = pr_asprintf("%s/pod/cli/podrun", getenv("PODRUN_BUILD_DIR"));
+        env = pr_asprintf("PODRUN_NETNS_DIR=%s/netns PODRUN_CGROUP_PARENT=%s %s --root %s/root "
+                          "--run-dir %s/run",
+                          t_tmp, cg, podrun, t_tmp, t_tmp);
+        manifest = pr_asprintf("%s/pod.yaml", t_tmp);
+        {
+                static const char text[] = "apiVersion: v1\nkind: Pod\nmetadata: {name: unscli}\n"
+                                           "spec:\n  hostUsers: false\n  containers:\n"
+                                           "  - name: main\n    image: probe\n"
+                                           "    command: [/probe, sleep, inf, --term]\n";
+
+                cr_assert_eq(pr_write_file_atomic(manifest, text, strlen(text), 0644, &err), 0);
+        }
+        {
+                _cleanup_free_ char *imp = pr_asprintf("image import probe %s", t_image_dir);
+                _cleanup_free_ char *upa = pr_asprintf("up -d %s", manifest);
+
+                free(podrun_sh(env, imp));
+                up = podrun_sh(env, upa);
+        }
+        cr_assert(strstr(up, "rc=0\n"), "%s", up);
+        ex = podrun_sh(env, "exec unscli/main -- /probe cat /proc/self/uid_map");
+        inside = podrun_sh(env, "exec unscli/main -- /probe id");
+        down = podrun_sh(env, "down --grace-period 5 unscli");
+        after = ranges_text();
+        cr_expect(strstr(ex, " 1048576 ") && strstr(ex, "rc=0\n"), "%s", ex);
+        cr_expect(pr_startswith(inside, "uid=0 gid=0 groups=") && strstr(inside, "rc=0\n"), "%s",
+                  inside);
+        cr_expect(strstr(down, "rc=0\n"), "%s", down);
+        cr_expect_str_eq(after, "");
+        free(cmd);
+        cmd = pr_asprintf("find /sys/fs/cgroup -maxdepth 6 -type d -name '%s' -exec rmdir {} + "
+                          "2>/dev/null",
+                          cg);
+        free(sh(cmd));
+}
