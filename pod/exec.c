@@ -6,6 +6,7 @@
  * dumpable, every fd is close-on-exec), never resolve a path inside the
  * container root by string from the host (openat2 RESOLVE_IN_ROOT), and
  * never leave the user's terminal in raw mode. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -14,6 +15,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -39,6 +41,8 @@
 #include "pod/base/util.h"
 #include "pod/exec.h"
 
+#define P_PIDFD_ 3 /* glibc 2.36 lacks P_PIDFD */
+
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* What the child sends back over the close-on-exec pipe when it fails
@@ -60,6 +64,7 @@ struct exec_ctx {
         int cwd_fd;
         int null_fd;
         int pty_slave;
+        int out_fd;          /* exec_spawn: the command's stdout and stderr; else -1 */
         int last_cap;
         size_t n_filters;
         struct sock_fprog *filters; /* PID 1's seccomp filters, newest first */
@@ -540,6 +545,10 @@ static void __attribute__((noreturn)) run_command(const struct exec_ctx *x, int 
 
         (void)sigemptyset(&none);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        if (x->out_fd >= 0 && (dup2(x->out_fd, 1) < 0 || dup2(x->out_fd, 2) < 0)) {
+                (void)pr_err(&err, errno, "stdout");
+                child_fail(errfd, 1, &err);
+        }
         if (x->o->tty) {
                 /* Its own session, with the pty as controlling terminal, so
                  * ^C typed by the user becomes SIGINT for it alone. */
@@ -562,6 +571,17 @@ static void __attribute__((noreturn)) run_command(const struct exec_ctx *x, int 
         }
         if (become(x, &err) < 0)
                 child_fail(errfd, 1, &err);
+        /* exec_spawn: a probe that timed out is ended by killing the helper,
+         * so the command must die with it. Set after become(), since a
+         * change of credentials clears it; the helper is outside our pid
+         * namespace (getppid() is 0 here) until it dies and we are
+         * re-parented, which the second look catches. */
+        if (x->out_fd >= 0) {
+                pid_t parent = getppid();
+
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+                        _exit(137);
+        }
         status = exec_command(x, &err);
         child_fail(errfd, status, &err);
 }
@@ -959,7 +979,8 @@ static int wait_helper(pid_t *pid, int *ret_status)
 
 int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err)
 {
-        struct exec_ctx x = {.o = o, .pidfd = -1, .cwd_fd = -1, .null_fd = -1, .pty_slave = -1};
+        struct exec_ctx x = {
+            .o = o, .pidfd = -1, .cwd_fd = -1, .null_fd = -1, .pty_slave = -1, .out_fd = -1};
         _cleanup_close_ int master = -1, helper_pidfd = -1;
         _cleanup_pid_ pid_t helper = 0;
         int errpipe[2] = {-1, -1}, status = 0, r;
@@ -1027,4 +1048,125 @@ out:
                 (void)close(errpipe[1]);
         ctx_done(&x);
         return r;
+}
+
+/* ---- without waiting: the supervisor's probes and hooks ---------------- */
+
+/* The helper is cloned with no exit signal: SIGCHLD never announces it, so
+ * the supervisor's orphan reaper (waitid(P_ALL) without __WALL) can neither
+ * see nor steal it, and only exec_child_reap() (with __WALL) reaps it. */
+static pid_t clone_quiet(int *ret_pidfd)
+{
+        struct clone_args args = {.flags = CLONE_PIDFD, .exit_signal = 0};
+        long r;
+
+        args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
+        r = syscall(SYS_clone3, &args, sizeof(args));
+        return r < 0 ? -errno : (pid_t)r;
+}
+
+/* CHILD: the supervisor's signal handlers (libuv's, writing to the loop's
+ * pipe) must not run here, or a signal to the helper would look like one
+ * to the supervisor. */
+static void reset_signals(void)
+{
+        sigset_t none;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)signal(sig, SIG_DFL);
+        (void)sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int exec_spawn(const struct exec_options *o, struct exec_child *ret, struct pr_error *err)
+{
+        struct exec_ctx x = {
+            .o = o, .pidfd = -1, .cwd_fd = -1, .null_fd = -1, .pty_slave = -1, .out_fd = -1};
+        int errpipe[2] = {-1, -1}, outpipe[2] = {-1, -1}, pidfd = -1, r;
+        pid_t pid;
+
+        assert(!o->tty && !o->interactive);
+        r = open_container(o, &x, err);
+        if (r >= 0 && pipe2(errpipe, O_CLOEXEC) < 0)
+                r = pr_err(err, errno, "pipe2");
+        if (r >= 0 && pipe2(outpipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                r = pr_err(err, errno, "pipe2");
+        if (r < 0)
+                goto out;
+        /* The write end blocks as a terminal would; only our end does not. */
+        (void)fcntl(outpipe[1], F_SETFL, 0);
+        x.out_fd = outpipe[1];
+        pid = clone_quiet(&pidfd);
+        if (pid < 0) {
+                r = pr_err(err, -pid, "clone3");
+                goto out;
+        }
+        if (pid == 0) {
+                reset_signals();
+                (void)close(errpipe[0]);
+                (void)close(outpipe[0]);
+                run_helper(&x, errpipe[1]);
+        }
+        *ret = (struct exec_child){
+            .pid = pid, .pidfd = pidfd, .err_fd = errpipe[0], .out_fd = outpipe[0]};
+        errpipe[0] = outpipe[0] = -1;
+        r = 0;
+out:
+        for (int i = 0; i < 2; i++) {
+                if (errpipe[i] >= 0)
+                        (void)close(errpipe[i]);
+                if (outpipe[i] >= 0)
+                        (void)close(outpipe[i]);
+        }
+        ctx_done(&x);
+        return r;
+}
+
+int exec_child_reap(struct exec_child *c, int *ret_status, char *out, size_t out_size,
+                    struct pr_error *err)
+{
+        siginfo_t si = {};
+        struct exec_record rec;
+        size_t got = 0;
+        ssize_t n;
+
+        if (c->pid <= 0)
+                return pr_err_msg(err, ECHILD, "exec: no command");
+        if (waitid((idtype_t)P_PIDFD_, (id_t)c->pidfd, &si, WEXITED | WNOHANG | __WALL) < 0)
+                return pr_err(err, errno, "exec: wait");
+        if (si.si_pid == 0)
+                return -EAGAIN;
+        c->pid = 0;
+        while (out_size > 1 && got < out_size - 1 &&
+               (n = read(c->out_fd, out + got, out_size - 1 - got)) > 0)
+                got += (size_t)n;
+        if (out_size > 0)
+                out[got] = '\0';
+        *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+        if (read_record(c->err_fd, &rec)) {
+                (void)pr_err_msg(err, rec.code, "%s", rec.msg);
+                if (rec.status < 126)
+                        return -(rec.code ? rec.code : EIO);
+        }
+        return 0;
+}
+
+void exec_child_close(struct exec_child *c)
+{
+        if (c->pid > 0 && c->pidfd >= 0) {
+                siginfo_t si;
+
+                /* After SIGKILL the wait is short: the helper never blocks
+                 * in the kernel uninterruptibly. */
+                (void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+                while (waitid((idtype_t)P_PIDFD_, (id_t)c->pidfd, &si, WEXITED | __WALL) < 0 &&
+                       errno == EINTR)
+                        ;
+        }
+        c->pid = 0;
+        pr_closep(&c->pidfd);
+        pr_closep(&c->err_fd);
+        pr_closep(&c->out_fd);
+        c->pidfd = c->err_fd = c->out_fd = -1;
 }

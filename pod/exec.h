@@ -28,6 +28,30 @@ struct exec_options {
  * container is gone, a namespace could not be joined...). */
 int exec_run(const struct exec_options *o, int *ret_status, struct pr_error *err);
 
+/* A command started by exec_spawn() for the supervisor, which must not
+ * wait: pidfd turns readable when it has ended. Its helper sends no
+ * SIGCHLD and only exec_child_reap() reaps it. */
+struct exec_child {
+        pid_t pid; /* 0 once reaped */
+        int pidfd;
+        int err_fd; /* the failure record, when the command never ran */
+        int out_fd; /* the command's stdout and stderr together (non-blocking) */
+};
+
+/* As exec_run() but returns at once (o->tty and o->interactive must be
+ * false). Release c with exec_child_close(). */
+int exec_spawn(const struct exec_options *o, struct exec_child *ret, struct pr_error *err);
+
+/* -EAGAIN while the command runs. Then 0 with its status (as exec_run's;
+ * 126 and 127 with err set) and up to out_size - 1 bytes of its output,
+ * or a negative errno when it could not join the container. */
+int exec_child_reap(struct exec_child *c, int *ret_status, char *out, size_t out_size,
+                    struct pr_error *err);
+
+/* Kills the command (SIGKILL to the helper; the command dies with it) if it
+ * still runs, reaps it and closes the fds. */
+void exec_child_close(struct exec_child *c);
+
 /* The parts of /proc/<pid>/status exec copies (exposed for tests). */
 struct exec_identity {
         uid_t uid;
