@@ -70,6 +70,7 @@ struct pod_state *state_free(struct pod_state *st)
                 free(c->image);
                 free(c->image_id);
                 free(c->log_dir);
+                free(c->probes);
                 instance_done(&c->cur);
                 instance_done(&c->last);
         }
@@ -155,6 +156,8 @@ static json_object *container_to_json(const struct state_container *c)
         json_object_object_add(o, "restartCount", json_object_new_int((int)c->restart_count));
         json_object_object_add(o, "ready", json_object_new_boolean(c->ready));
         json_object_object_add(o, "started", json_object_new_boolean(c->started));
+        if (c->probes)
+                json_object_object_add(o, "probes", jstr(c->probes));
         json_object_object_add(o, "done", json_object_new_boolean(c->done));
         json_object_object_add(o, "logDir", jstr(c->log_dir));
         if (c->has_last) {
@@ -394,6 +397,7 @@ static int read_container(json_object *o, struct state_container *c, struct pr_e
                 c->restart_count = (unsigned)v;
         c->ready = gbool(o, "ready");
         c->started = gbool(o, "started");
+        c->probes = dstr(o, "probes");
         c->done = gbool(o, "done");
         c->log_dir = dstr(o, "logDir");
         if (json_object_object_get_ex(o, "lastState", &l) &&

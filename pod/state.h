@@ -84,6 +84,9 @@ struct state_container {
         unsigned restart_count;
         bool ready;
         bool started; /* exec succeeded in the current instance */
+        /* The last probe or hook event (docs/probes.md), e.g. "Container app failed
+         * liveness probe, will be restarted"; NULL for none. JSON "probes". */
+        char *probes;
         bool done;    /* terminated and will not run again */
         char *log_dir;
 };
