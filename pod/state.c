@@ -71,6 +71,7 @@ struct pod_state *state_free(struct pod_state *st)
                 free(c->image_id);
                 free(c->log_dir);
                 free(c->probes);
+                free(c->log_error);
                 instance_done(&c->cur);
                 instance_done(&c->last);
         }
@@ -160,6 +161,11 @@ static json_object *container_to_json(const struct state_container *c)
                 json_object_object_add(o, "probes", jstr(c->probes));
         json_object_object_add(o, "done", json_object_new_boolean(c->done));
         json_object_object_add(o, "logDir", jstr(c->log_dir));
+        if (c->log_error) {
+                json_object_object_add(o, "logError", jstr(c->log_error));
+                json_object_object_add(o, "logDroppedBytes",
+                                       json_object_new_int64((int64_t)c->log_dropped));
+        }
         if (c->has_last) {
                 json_object *l = json_object_new_object();
                 add_instance(l, &c->last);
@@ -400,6 +406,9 @@ static int read_container(json_object *o, struct state_container *c, struct pr_e
         c->probes = dstr(o, "probes");
         c->done = gbool(o, "done");
         c->log_dir = dstr(o, "logDir");
+        c->log_error = dstr(o, "logError");
+        if (gint(o, "logDroppedBytes", &v) && v >= 0)
+                c->log_dropped = (uint64_t)v;
         if (json_object_object_get_ex(o, "lastState", &l) &&
             json_object_is_type(l, json_type_object)) {
                 c->has_last = true;

@@ -89,6 +89,11 @@ struct state_container {
         char *probes;
         bool done;    /* terminated and will not run again */
         char *log_dir;
+        /* The last failure to write the container's log (a full disk) and
+         * the bytes of output dropped because of such failures, over all
+         * its runs; NULL and 0 while every line was written. */
+        char *log_error;
+        uint64_t log_dropped;
 };
 
 struct state_condition {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pod/base/cleanup.h"
 #include "pod/base/util.h"
 #include "pod/state.h"
 
@@ -419,6 +420,19 @@ static json_object *ips_json(const char *ip)
         return a;
 }
 
+char *status_log_message(const struct pod_state *st)
+{
+        for (size_t i = 0; i < st->n_containers; i++) {
+                const struct state_container *c = &st->containers[i];
+
+                if (c->log_error)
+                        return pr_asprintf("container '%s': %s; %" PRIu64
+                                           " bytes of output dropped",
+                                           c->name, c->log_error, c->log_dropped);
+        }
+        return NULL;
+}
+
 char *status_pod_status_json(const struct pod_state *st)
 {
         json_object *o = json_object_new_object(), *conds = json_object_new_array(),
@@ -443,8 +457,14 @@ char *status_pod_status_json(const struct pod_state *st)
         json_object_object_add(o, "conditions", conds);
         if (st->reason)
                 json_object_object_add(o, "reason", jstr(st->reason));
-        if (st->message)
+        if (st->message) {
                 json_object_object_add(o, "message", jstr(st->message));
+        } else {
+                _cleanup_free_ char *m = status_log_message(st);
+
+                if (m)
+                        json_object_object_add(o, "message", jstr(m));
+        }
         json_object_object_add(o, "hostIP", jstr(st->host_ip));
         json_object_object_add(o, "hostIPs", ips_json(st->host_ip));
         json_object_object_add(o, "podIP", jstr(st->pod_ip));

@@ -45,6 +45,11 @@ void status_mark_supervisor_lost(struct pod_state *st, const bool *alive, uint64
  * "3h5m", "4d"... buf must hold 32 bytes. */
 void status_human_duration(uint64_t usec, char buf[static 32]);
 
+/* What inspect shows as the pod's message when nothing else set one: the
+ * first container whose log could not be written (a full disk), with the
+ * bytes dropped. NULL when every line was written. Caller frees. */
+char *status_log_message(const struct pod_state *st);
+
 /* The pod's status as a Kubernetes PodStatus object, JSON text (for
  * `podrun inspect`). Caller frees. */
 char *status_pod_status_json(const struct pod_state *st);

@@ -53,6 +53,8 @@ struct sup_inst {
         bool start_failed;
         char start_msg[PR_ERROR_MSG_MAX];
         struct logs_writer *log;
+        uint64_t log_dropped_seen; /* the writer's dropped count already in the state */
+        uint64_t log_saved_usec;   /* when a change of that count was last saved */
 };
 
 struct sup_ctr {

@@ -138,6 +138,24 @@ static struct pod_state *state_from_plan(const struct pod_plan *plan,
 
 /* ---- instances: handles and fds ------------------------------------ */
 
+/* Output lost to a full disk is reported in the state, where inspect
+ * shows it as the pod's message: the failure at once, the growing count of
+ * dropped bytes at most once a second (save forces it, for the last count). */
+static void record_log_loss(struct sup_inst *inst, const struct pr_error *err, bool save)
+{
+        struct state_container *c = ctr_state(inst->ctr);
+        uint64_t dropped = logs_writer_dropped(inst->log), now = pr_now_mono_usec();
+
+        if (err)
+                set_str(&c->log_error, err->msg);
+        c->log_dropped += dropped - inst->log_dropped_seen;
+        inst->log_dropped_seen = dropped;
+        if (err || save || now - inst->log_saved_usec >= PR_USEC_PER_SEC) {
+                inst->log_saved_usec = now;
+                sup_save(inst->ctr->sup);
+        }
+}
+
 static void on_inst_handle_closed(uv_handle_t *h)
 {
         struct sup_inst *inst = h->data;
@@ -171,6 +189,8 @@ static void inst_close(struct sup_inst *inst)
         if (inst->log) {
                 if (logs_writer_flush(inst->log, &err) < 0)
                         pr_log_warn("container '%s': %s; ignoring", inst->ctr->pc->name, err.msg);
+                if (logs_writer_dropped(inst->log) != inst->log_dropped_seen)
+                        record_log_loss(inst, err.code ? &err : NULL, true);
                 inst->log = logs_writer_free(inst->log);
         }
         if (--inst->refs == 0) {
@@ -186,8 +206,16 @@ static void emit(struct sup_inst *inst, enum logs_stream s, const char *buf, siz
         struct supervisor *sup = inst->ctr->sup;
         struct pr_error err = {};
 
-        if (inst->log && logs_writer_write(inst->log, s, buf, n, &err) < 0)
+        /* Synchronous on purpose: while this write is in progress nothing
+         * more is read from the pipe, so a container that writes faster
+         * than the disk takes blocks in its own write(2) (back-pressure)
+         * and the supervisor holds at most one read's worth of output. */
+        if (inst->log && logs_writer_write(inst->log, s, buf, n, &err) < 0) {
                 pr_log_warn("container '%s': %s; dropping output", inst->ctr->pc->name, err.msg);
+                record_log_loss(inst, &err, false);
+        } else if (inst->log && logs_writer_dropped(inst->log) != inst->log_dropped_seen) {
+                record_log_loss(inst, NULL, false);
+        }
         if (sup->opts->on_output)
                 sup->opts->on_output(sup->opts->userdata, inst->ctr->pc->name, s, buf, n);
 }
@@ -589,8 +617,8 @@ static int spawn(struct sup_ctr *ctr, struct sup_inst *inst, struct pr_error *er
                 pr_log_debug("container '%s': %s; no OOM detection", ctr->pc->name, err->msg);
                 pr_error_clear(err);
         }
-        r = logs_writer_open(ctr->pc->log_dir, ctr_state(ctr)->restart_count, NULL, &inst->log,
-                             err);
+        r = logs_writer_open(ctr->pc->log_dir, ctr_state(ctr)->restart_count, &sup->opts->logs,
+                             &inst->log, err);
         if (r < 0) {
                 /* Output is data: without a log file the container still runs. */
                 pr_log_warn("container '%s': %s; its output is not logged", ctr->pc->name,

@@ -29,6 +29,8 @@ struct sup_options {
         const char *root_dir;   /* `down` can rebuild the paths after a crash */
         const char *netns_dir;
         uint64_t backoff_base_usec; /* 0: kubelet's 10 s */
+        /* Each container's log rotation (zeros: kubelet's 10 MiB, 5 files). */
+        struct logs_options logs;
         /* Once the pod completes (Succeeded or Failed) keep its state file
          * and logs for ps -a and logs, with nothing running; else remove
          * everything as on a stop. */

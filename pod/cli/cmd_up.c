@@ -52,6 +52,7 @@ struct up_args {
         const char *cg_parent;
         bool no_cgroups;
         struct cg_options cg;
+        struct logs_options logs;
 };
 
 static const char up_help[] =
@@ -61,6 +62,10 @@ static const char up_help[] =
     "  --replace                 take down a pod of the same name first\n"
     "  --backoff-base DURATION   first restart back-off (default 10s, kubelet's); the cap\n"
     "                            (30x) and the reset (60x) scale with it, e.g. 100ms\n"
+    "  --log-max-size SIZE       rotate a container's log file once it would pass SIZE\n"
+    "                            (a quantity: default 10Mi, kubelet's containerLogMaxSize)\n"
+    "  --log-max-files N         log files kept per container run, the current one\n"
+    "                            included (default 5, kubelet's containerLogMaxFiles)\n"
     "  --no-network              give the pod only lo, not an address on podrun's bridge\n"
     "  --cgroup-parent PARENT    where the pod's cgroup goes (default $PODRUN_CGROUP_PARENT,\n"
     "                            else 'podrun'): absolute from each hierarchy's root, or\n"
@@ -75,6 +80,25 @@ static const char up_help[] =
     "Ctrl-C stops the pod. Exit status: 0 when the pod Succeeded (or was stopped),\n"
     "1 when it Failed or could not start, 2 for a bad manifest.\n";
 
+/* kubelet's containerLogMaxSize is a quantity ("10Mi"); a line longer than
+ * the file is still written whole, so the floor only keeps rotation sane. */
+static int parse_log_max_size(const char *text, uint64_t *ret, struct pr_error *err)
+{
+        struct spec_quantity q = {};
+        int64_t v;
+
+        if (spec_quantity_parse(text, &q) < 0) {
+                spec_quantity_done(&q);
+                return cli_usage_error(err, "up", "--log-max-size: bad quantity '%s'", text);
+        }
+        v = q.value;
+        spec_quantity_done(&q);
+        if (v < 4096)
+                return cli_usage_error(err, "up", "--log-max-size: '%s' is below 4Ki", text);
+        *ret = (uint64_t)v;
+        return 0;
+}
+
 static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *err)
 {
         enum {
@@ -83,7 +107,9 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
                 OPT_NETNS,
                 OPT_NO_NETWORK,
                 OPT_CG_PARENT,
-                OPT_NO_CGROUPS
+                OPT_NO_CGROUPS,
+                OPT_LOG_MAX_SIZE,
+                OPT_LOG_MAX_FILES
         };
         static const struct option options[] = {
             {"detach", no_argument, NULL, 'd'},
@@ -93,10 +119,12 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
             {"no-network", no_argument, NULL, OPT_NO_NETWORK},
             {"cgroup-parent", required_argument, NULL, OPT_CG_PARENT},
             {"no-cgroups", no_argument, NULL, OPT_NO_CGROUPS},
+            {"log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
+            {"log-max-files", required_argument, NULL, OPT_LOG_MAX_FILES},
             {"help", no_argument, NULL, 'h'},
             {},
         };
-        int c;
+        int c, n, r;
 
         a->netns_dir = getenv("PODRUN_NETNS_DIR");
         a->cg_parent = getenv("PODRUN_CGROUP_PARENT");
@@ -127,6 +155,19 @@ static int parse_up(int argc, char **argv, struct up_args *a, struct pr_error *e
                         break;
                 case OPT_NO_CGROUPS:
                         a->no_cgroups = true;
+                        break;
+                case OPT_LOG_MAX_SIZE:
+                        r = parse_log_max_size(optarg, &a->logs.max_file_bytes, err);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_LOG_MAX_FILES:
+                        if (pr_parse_int(optarg, 1, 1000, &n) < 0)
+                                return cli_usage_error(err, "up",
+                                                       "--log-max-files: '%s' is not a number "
+                                                       "from 1 to 1000",
+                                                       optarg);
+                        a->logs.max_files = (unsigned)n;
                         break;
                 case 'h':
                         cli_print_usage("up", up_help);
@@ -310,6 +351,7 @@ static void fill_sup_options(struct sup_options *o, const struct up_args *a)
         o->root_dir = arg_root_dir;
         o->netns_dir = a->netns_dir;
         o->backoff_base_usec = a->backoff_base_usec;
+        o->logs = a->logs;
         o->network = !a->no_network;
         if (!a->no_cgroups) {
                 /* Relative by default: pods nest beneath the cgroup podrun
