@@ -62,6 +62,7 @@ struct child_ctx {
         int err_fd;   /* write end of the start error pipe */
         int stdio[3]; /* the child's ends: stdin (or /dev/null), stdout, stderr */
         int tty_sock; /* tty: the socket the terminal's master goes back on, else -1 */
+        uint32_t userns_start;
 };
 
 /* ---- the child ---------------------------------------------------------- */
@@ -308,7 +309,8 @@ static _Noreturn void child_main(struct child_ctx *x)
         struct rootfs_ctx rctx = {.plan = x->plan,
                                   .c = x->c,
                                   .mount_order = x->mount_order,
-                                  .userns_fd = x->ns_fds[NS_USER]};
+                                  .userns_fd = x->ns_fds[NS_USER],
+                                  .userns_start = x->userns_start};
         struct pr_error err = {};
         char go;
         ssize_t n;
@@ -674,6 +676,7 @@ static int spawn(const struct pod_plan *plan, const struct plan_container *c,
             .err_fd = f.start[1],
             .stdio = {f.in[0], f.out[1], f.errp[1]},
             .tty_sock = f.tty[1],
+            .userns_start = infra->userns_start,
         };
         memcpy(x.ns_fds, f.ns, sizeof(x.ns_fds));
         r = clone_child(plan, &f, &pidfd, &x, err);

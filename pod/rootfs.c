@@ -504,8 +504,18 @@ static int mount_etc(const struct pod_plan *plan, int rootfd, struct pr_error *e
  * volume (CVE-2017-1002101, CVE-2021-25741) and the fd, not the path, is
  * what gets mounted, so a later swap of the symlink changes nothing. A
  * missing subPath is made as a directory, as kubelet does. */
-static int open_mount_source(const struct plan_mount *m, int *ret_fd, bool *ret_dir,
-                             struct pr_error *err)
+/* hostUsers: false: a directory this child (still host root) has just made
+ * for the container is given to root inside, as a mkdir inside the user
+ * namespace would have made it; otherwise root inside could not write in
+ * it. */
+static void give_to_userns(const struct rootfs_ctx *ctx, int fd)
+{
+        if (ctx->userns_fd >= 0)
+                (void)fchownat(fd, "", ctx->userns_start, ctx->userns_start, AT_EMPTY_PATH);
+}
+
+static int open_mount_source(const struct rootfs_ctx *ctx, const struct plan_mount *m, int *ret_fd,
+                             bool *ret_dir, struct pr_error *err)
 {
         _cleanup_close_ int volfd = open(m->source, O_PATH | O_CLOEXEC);
         struct stat st;
@@ -525,6 +535,8 @@ static int open_mount_source(const struct plan_mount *m, int *ret_fd, bool *ret_
                 r = resolve_at(volfd, m->sub_path, BENEATH, true, true, &fd, err);
                 if (r < 0)
                         return pr_err_wrap(err, "volume '%s': subPath", m->volume);
+                if (!m->host_path)
+                        give_to_userns(ctx, fd);
         } else if (fd == -EXDEV || fd == -ELOOP) {
                 return pr_err_msg(err, EXDEV, "volume '%s': subPath '%s' leads outside the volume",
                                   m->volume, m->sub_path);
@@ -541,11 +553,12 @@ static int open_mount_source(const struct plan_mount *m, int *ret_fd, bool *ret_
         return 0;
 }
 
-static int mount_volume(int rootfd, const struct plan_mount *m, struct pr_error *err)
+static int mount_volume(const struct rootfs_ctx *ctx, int rootfd, const struct plan_mount *m,
+                        struct pr_error *err)
 {
         _cleanup_close_ int src = -1, target = -1;
         bool dir = true;
-        int r = open_mount_source(m, &src, &dir, err);
+        int r = open_mount_source(ctx, m, &src, &dir, err);
 
         if (r >= 0)
                 r = resolve_at(rootfd, m->target, IN_ROOT, true, dir, &target, err);
@@ -599,7 +612,7 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct pr_error *err)
         if (r >= 0)
                 r = mount_termination_log(c, rootfd, err);
         for (size_t i = 0; r >= 0 && i < c->n_mounts; i++)
-                r = mount_volume(rootfd, &c->mounts[ctx->mount_order[i]], err);
+                r = mount_volume(ctx, rootfd, &c->mounts[ctx->mount_order[i]], err);
         if (r < 0)
                 return r;
         /* runc makes a missing working directory (MkdirAll in the new root);
@@ -609,7 +622,9 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct pr_error *err)
                 struct pr_error ignored = {};
                 _cleanup_close_ int cwd = -1;
 
-                (void)resolve_at(rootfd, c->working_dir, IN_ROOT, true, true, &cwd, &ignored);
+                if (resolve_at(rootfd, c->working_dir, IN_ROOT, false, true, &cwd, &ignored) < 0 &&
+                    resolve_at(rootfd, c->working_dir, IN_ROOT, true, true, &cwd, &ignored) >= 0)
+                        give_to_userns(ctx, cwd);
         }
         if (c->read_only_rootfs) {
                 struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};

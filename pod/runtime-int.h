@@ -42,6 +42,7 @@ struct rootfs_ctx {
         const struct plan_container *c;
         const size_t *mount_order; /* c->mounts sorted by target depth */
         int userns_fd;             /* the pod's user namespace, -1 with hostUsers */
+        uint32_t userns_start;     /* with userns_fd: the host ID of root inside */
 };
 
 /* CHILD, in its own mount namespace after setns: mounts the overlay at

@@ -118,6 +118,35 @@ Test(userns, root_inside_shifted_outside)
         t_pod_down(&p);
 }
 
+/* What the child makes for the container (a missing workingDir, an emptyDir
+ * subPath) is root's inside; with shareProcessNamespace the containers join
+ * the pid namespace the pod's user namespace owns, pause as PID 1. */
+Test(userns, created_dirs_and_shared_pid)
+{
+        struct tpod p;
+        struct tctr *t;
+        _cleanup_free_ char *out = NULL, *g = NULL;
+
+        host_users_false(&p, "unsdirs");
+        p.plan.share_pid = true;
+        t = t_pod_add(&p, "w",
+                      "sh|-c|/probe write ./f x; /probe write /sub/g y;"
+                      " echo WD $(/probe stat /wd/deep); echo SUB $(/probe stat /sub);"
+                      " echo F $(/probe stat /wd/deep/f); /probe id; /probe ps");
+        free(t->c.working_dir);
+        t->c.working_dir = pr_strdup("/wd/deep");
+        t_mount(t, &p.volumes[0], "/sub", "s1", false);
+        t_pod_start(&p);
+        out = t_run(&p, t, NULL);
+        cr_expect(strstr(out, "WD dir 0755 0 0 "), "%s", out);
+        cr_expect(strstr(out, "SUB dir 0755 0 0 "), "%s", out);
+        cr_expect(strstr(out, "F file 0644 0 0 "), "%s", out);
+        cr_expect(strstr(out, "uid=0 gid=0 groups=\n1 podrun-pause\n"), "%s", out);
+        g = pr_asprintf("%s/s1/g", p.volumes[0].path);
+        cr_expect_eq(host_owner(g), p.infra.userns_start);
+        t_pod_down(&p);
+}
+
 static char *ranges_text(void)
 {
         _cleanup_free_ char *path = pr_asprintf("%s/run/userns/ranges", t_tmp);
