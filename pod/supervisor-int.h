@@ -68,6 +68,7 @@ struct sup_ctr {
         struct cg *cg;     /* made once, kept across restarts */
         uint64_t oom_base; /* the OOM kill counter when the instance started */
         bool ever_started;
+        struct probe_ctr *probes; /* probe.c's, made at the first start */
 };
 
 struct supervisor {
@@ -99,6 +100,12 @@ struct supervisor {
 
 /* Recomputes the phase and conditions and writes the state file. */
 void sup_save(struct supervisor *sup);
+
+/* For probe.c: a signal to the container's current instance, if any; and
+ * the end of a preStop hook run for the pod's termination, which sends the
+ * stop signal and leaves it at least 2 s before the SIGKILL. */
+void sup_signal_ctr(struct sup_ctr *ctr, int sig);
+void sup_prestop_done(struct sup_ctr *ctr);
 
 /* sup-host.c: the network, the cgroups, and the removal of the pod. */
 int sup_attach_network(struct supervisor *sup, struct pr_error *err);

@@ -42,6 +42,7 @@
 #include "pod/base/log.h"
 #include "pod/base/util.h"
 #include "pod/plan.h"
+#include "pod/probe.h"
 #include "pod/runtime.h"
 #include "pod/security.h"
 #include "pod/state.h"
@@ -306,8 +307,9 @@ static void mark_started(struct sup_ctr *ctr)
 
         ctr->ever_started = true;
         c->started = true;
-        /* No readiness probes yet: a running container is ready. */
-        c->ready = true;
+        /* Ready now unless a postStart hook, startup or readiness probe
+         * has yet to say so (probe.c). */
+        c->ready = probe_on_started(ctr);
         if (!sup->st->start_usec)
                 sup->st->start_usec = pr_now_real_usec();
         sup_save(sup);
@@ -428,6 +430,7 @@ static void ctr_exited(struct sup_ctr *ctr, int exit_code, int sig, const char *
         _cleanup_free_ char *msg = NULL;
         uint64_t delay, now;
 
+        probe_on_exit(ctr);
         c->proc = (struct state_proc){};
         c->ready = false;
         c->started = false;
@@ -712,7 +715,8 @@ static void signal_group(struct supervisor *sup, bool sidecars, bool kill_now)
                 size_t i = sidecars ? sup->plan->n_containers - 1 - k : k;
                 struct sup_ctr *ctr = &sup->ctrs[i];
 
-                if (ctr->pc->sidecar == sidecars)
+                /* A preStop hook goes first and sends the signal itself. */
+                if (ctr->pc->sidecar == sidecars && (kill_now || !probe_pre_stop(ctr)))
                         signal_inst(ctr, kill_now ? SIGKILL : ctr->pc->stop_signal);
         }
 }
@@ -721,9 +725,32 @@ static void on_grace_timer(uv_timer_t *t)
 {
         struct supervisor *sup = t->data;
 
+        /* kubelet gives preStop the whole grace period, then the signal at
+         * least 2 s more. */
+        if (probe_grace_over(sup)) {
+                uv_timer_start(&sup->grace_timer, on_grace_timer, MIN_SIDECAR_GRACE_USEC / 1000, 0);
+                return;
+        }
         sup->grace_expired = true;
         pr_log_info("pod '%s': grace period over; killing what is left", sup->plan->name);
         signal_group(sup, sup->stage == STAGE_STOP_SIDECARS, true);
+}
+
+void sup_signal_ctr(struct sup_ctr *ctr, int sig)
+{
+        signal_inst(ctr, sig);
+}
+
+void sup_prestop_done(struct sup_ctr *ctr)
+{
+        struct supervisor *sup = ctr->sup;
+
+        if (sup->grace_expired)
+                return;
+        if (!sup->kill_now &&
+            uv_timer_get_due_in(&sup->grace_timer) * 1000 < MIN_SIDECAR_GRACE_USEC)
+                uv_timer_start(&sup->grace_timer, on_grace_timer, MIN_SIDECAR_GRACE_USEC / 1000, 0);
+        signal_inst(ctr, ctr->pc->stop_signal);
 }
 
 static void close_loop_handles(struct supervisor *sup);
@@ -905,6 +932,8 @@ static void close_loop_handles(struct supervisor *sup)
         close_if((uv_handle_t *)&sup->grace_timer);
         for (size_t i = 0; i < sup->plan->n_containers; i++)
                 close_if((uv_handle_t *)&sup->ctrs[i].restart_timer);
+        for (size_t i = 0; i < sup->plan->n_containers; i++)
+                probe_close(&sup->ctrs[i]);
         if (sup->infra_poll_open) {
                 sup->infra_poll_open = false;
                 uv_close((uv_handle_t *)&sup->infra_poll, NULL);
