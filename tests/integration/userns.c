@@ -6,6 +6,7 @@
  * disjoint ranges, and down gives them back and leaves nothing. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "pod/base/util.h"
 #include "pod/plan.h"
 #include "pod/runtime.h"
+#include "pod/state.h"
 #include "pod/userns.h"
 #include "tests/integration/runtime_common.h"
 
@@ -268,6 +270,22 @@ Test(userns, cli_up_exec_down)
         cr_assert(strstr(up, "rc=0\n"), "%s", up);
         ex = podrun_sh(env, "exec unscli/main -- /probe cat /proc/self/uid_map");
         inside = podrun_sh(env, "exec unscli/main -- /probe id");
+        /* A supervisor that dies leaves the range taken (its pod still
+         * runs); down after the crash tears the pod down and gives it back. */
+        {
+                _cleanup_free_ char *run = pr_asprintf("%s/run", t_tmp);
+                _cleanup_free_ char *path = state_path(run, "unscli");
+                _cleanup_free_ char *held = NULL;
+                struct pod_state *st = NULL;
+
+                cr_assert_eq(state_read(path, &st, &err), 0, "%s", err.msg);
+                cr_assert_eq(state_proc_kill(&st->supervisor, SIGKILL), 0);
+                for (int i = 0; i < 500 && state_proc_alive(&st->supervisor); i++)
+                        (void)usleep(10000);
+                state_free(st);
+                held = ranges_text();
+                cr_expect(pr_startswith(held, "unscli:1048576:65536:"), "%s", held);
+        }
         down = podrun_sh(env, "down --grace-period 5 unscli");
         after = ranges_text();
         cr_expect(strstr(ex, " 1048576 ") && strstr(ex, "rc=0\n"), "%s", ex);
