@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +84,24 @@ Test(state, json_round_trip)
         cr_assert_str_eq(back->resources[0].kind, "netns");
         again = state_to_json(back);
         cr_assert_str_eq(again, text, "a round trip changed the file");
+}
+
+Test(state, log_loss_round_trip)
+{
+        _cleanup_(state_freep) struct pod_state *st = sample_state(), *back = NULL;
+        _cleanup_free_ char *clean = state_to_json(st), *text = NULL;
+        struct pr_error err = {};
+
+        cr_assert_null(strstr(clean, "logError"), "no field while nothing was lost");
+        st->containers[0].log_error =
+            pr_strdup("log file '/x/0.log': write: No space left on device");
+        st->containers[0].log_dropped = UINT64_C(5000000000);
+        text = state_to_json(st);
+        cr_assert_eq(state_from_json(text, &back, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(back->containers[0].log_error, st->containers[0].log_error);
+        cr_assert_eq(back->containers[0].log_dropped, UINT64_C(5000000000));
+        cr_assert_null(back->containers[1].log_error);
+        cr_assert_eq(back->containers[1].log_dropped, 0);
 }
 
 Test(state, tolerant_of_missing_fields_strict_on_garbage)

@@ -328,3 +328,32 @@ Test(status, pod_status_json_shape)
                          "docker.io/library/busybox:latest");
         json_object_put(o);
 }
+
+/* A full disk under a container's logs becomes the pod's message, unless
+ * the pod already has one of its own (InfraExited, SupervisorLost). */
+Test(status, log_loss_is_the_pods_message)
+{
+        _cleanup_(state_freep) struct pod_state *st = pod("Always");
+        _cleanup_free_ char *none = NULL, *msg = NULL, *text = NULL, *text2 = NULL;
+        struct state_container *c;
+        json_object *o;
+
+        add(st, "app", false, false, STATE_CTR_RUNNING);
+        c = add(st, "db", false, false, STATE_CTR_RUNNING);
+        none = status_log_message(st);
+        cr_assert_null(none);
+        c->log_error = pr_strdup("log file '/l/0.log': write: No space left on device");
+        c->log_dropped = 4096;
+        msg = status_log_message(st);
+        cr_assert_str_eq(msg, "container 'db': log file '/l/0.log': write: No space left on "
+                              "device; 4096 bytes of output dropped");
+        text = status_pod_status_json(st);
+        o = json_tokener_parse(text);
+        cr_assert_str_eq(json_object_get_string(jget(o, "message")), msg);
+        json_object_put(o);
+        st->message = pr_strdup("the infra process holding the pod's namespaces exited");
+        text2 = status_pod_status_json(st);
+        o = json_tokener_parse(text2);
+        cr_assert_str_eq(json_object_get_string(jget(o, "message")), st->message);
+        json_object_put(o);
+}
