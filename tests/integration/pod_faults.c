@@ -379,7 +379,7 @@ Test(pod_faults, log_flood_is_slowed_not_dropped, .timeout = 150)
         char text[FLOOD_LINE];
         uint64_t first_rss = 0, max_rss = 0, hwm = 0;
         struct cri_count n = {};
-        struct out up, down;
+        struct out bad, up, down;
 
         memset(text, 'x', sizeof(text) - 1);
         text[sizeof(text) - 1] = '\0';
@@ -389,6 +389,13 @@ Test(pod_faults, log_flood_is_slowed_not_dropped, .timeout = 150)
                            "    command: [sh, -c, 'yes %s | head -c %llu']\n",
                            text, (unsigned long long)FLOOD_BYTES);
         file = write_manifest("flood", yaml);
+        bad = podrun_run("up -d --log-max-size 1k %s", file);
+        cr_assert_eq(bad.status, 2, "%s", bad.text);
+        cr_assert(strstr(bad.text, "--log-max-size: '1k' is below 4Ki"), "%s", bad.text);
+        out_done(&bad);
+        bad = podrun_run("up -d --log-max-files 0 %s", file);
+        cr_assert_eq(bad.status, 2, "%s", bad.text);
+        out_done(&bad);
         /* One file holds it all: what is counted is what was written. */
         up = podrun_run("up -d --log-max-size 2Gi --log-max-files 1 %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
