@@ -793,17 +793,15 @@ static uint64_t probe_grace_usec(const struct probe_ctr *p, const struct spec_pr
 
 static void start_probes(struct probe_ctr *p);
 
-static char *hook_failure(struct probe_ctr *p, const char *which, const char *msg)
+static char *hook_failure(struct probe_ctr *p, const struct spec_handler *h, const char *which,
+                          const char *msg)
 {
-        const struct spec_handler *h = p->hook_kind == HOOK_POST_START
-                                           ? &p->ctr->pc->spec->lifecycle.post_start
-                                           : &p->ctr->pc->spec->lifecycle.pre_stop;
-
         return pr_asprintf("%s: %s lifecycle hook for Container \"%s\" in Pod \"%s\" failed - "
                            "error: %s",
                            which,
                            h->type == SPEC_HANDLER_EXEC       ? "Exec"
                            : h->type == SPEC_HANDLER_HTTP_GET ? "HTTP"
+                           : h->type == SPEC_HANDLER_SLEEP    ? "Sleep"
                                                               : "TCP",
                            p->ctr->pc->name, p->ctr->sup->plan->name, msg);
 }
@@ -816,7 +814,8 @@ static void on_post_start_done(void *owner, bool ok, const char *msg)
         p->hook = NULL;
         p->hook_kind = HOOK_NONE;
         if (!ok) {
-                event = hook_failure(p, "FailedPostStartHook", msg);
+                event = hook_failure(p, &p->ctr->pc->spec->lifecycle.post_start,
+                                     "FailedPostStartHook", msg);
                 pr_log_warn("pod '%s': container '%s': %s", p->ctr->sup->plan->name,
                             p->ctr->pc->name, event);
                 kill_container(p, p->ctr->pc->grace_period_usec, event);
@@ -835,7 +834,8 @@ static void on_pre_stop_done(void *owner, bool ok, const char *msg)
         p->hook = NULL;
         p->hook_kind = HOOK_NONE;
         if (!ok) {
-                _cleanup_free_ char *event = hook_failure(p, "FailedPreStopHook", msg);
+                _cleanup_free_ char *event = hook_failure(p, &p->ctr->pc->spec->lifecycle.pre_stop,
+                                                          "FailedPreStopHook", msg);
 
                 pr_log_warn("pod '%s': container '%s': %s", p->ctr->sup->plan->name,
                             p->ctr->pc->name, event);
