@@ -19,6 +19,7 @@
 #include "pod/state.h"
 #include "pod/supervisor-int.h"
 #include "pod/supervisor.h"
+#include "pod/userns.h"
 
 static void free_cgp(struct cg **cg)
 {
@@ -90,6 +91,11 @@ void sup_remove_pod(struct supervisor *sup, bool keep_state)
                 pr_error_clear(&err);
         }
         state_remove_resource(sup->st, "infra", "pause");
+        if (sup->infra.userns) {
+                _cleanup_free_ char *range = userns_range_id(sup->infra.userns_start);
+
+                state_remove_resource(sup->st, "userns", range);
+        }
         if (keep_state)
                 return;
         if (pr_rm_rf(sup->plan->root_dir, &err) < 0) {

@@ -48,6 +48,7 @@
 #include "pod/state.h"
 #include "pod/status.h"
 #include "pod/termmsg.h"
+#include "pod/userns.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -1025,6 +1026,11 @@ static int start_infra(struct supervisor *sup, struct pr_error *err)
             (struct state_proc){.pid = sup->infra.pid, .start_time = sup->infra.start_time};
         state_add_resource(sup->st, "infra", "pause");
         state_add_resource(sup->st, "netns", sup->plan->netns_path);
+        if (sup->infra.userns) {
+                _cleanup_free_ char *range = userns_range_id(sup->infra.userns_start);
+
+                state_add_resource(sup->st, "userns", range);
+        }
         sup_save(sup);
         r = uv_poll_init(&sup->loop, &sup->infra_poll, sup->infra.pidfd);
         if (r < 0)

@@ -401,6 +401,11 @@ int userns_write_maps(pid_t pid, uint32_t start, struct pr_error *err)
         return r;
 }
 
+char *userns_range_id(uint32_t start)
+{
+        return pr_asprintf("%u:%u", start, USERNS_RANGE_SIZE);
+}
+
 bool userns_wanted(const struct pod_plan *plan)
 {
         return plan->spec && plan->spec->host_users.set && !plan->spec->host_users.value;

@@ -52,6 +52,10 @@ int userns_lookup(const char *dir, const char *owner, uint32_t *ret_start, struc
  * then it has no root inside. */
 int userns_write_maps(pid_t pid, uint32_t start, struct pr_error *err);
 
+/* "start:65536", /etc/subuid's last two fields: the id of the range in a
+ * pod's state file (resource kind "userns"). Caller frees. */
+char *userns_range_id(uint32_t start);
+
 /* Whether the plan asks for a user namespace (spec hostUsers: false). */
 bool userns_wanted(const struct pod_plan *plan);
 

@@ -279,6 +279,8 @@ Test(userns, cli_up_exec_down)
                 struct pod_state *st = NULL;
 
                 cr_assert_eq(state_read(path, &st, &err), 0, "%s", err.msg);
+                /* The range is a host resource of the pod's, recorded as made. */
+                cr_expect(state_has_resource(st, "userns", "1048576:65536"));
                 cr_assert_eq(state_proc_kill(&st->supervisor, SIGKILL), 0);
                 for (int i = 0; i < 500 && state_proc_alive(&st->supervisor); i++)
                         (void)usleep(10000);
