@@ -21,15 +21,15 @@
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/log.h"
+#include "pod/base/proc.h"
 #include "pod/base/util.h"
 
 #define LEASE_MAX_BYTES 1024
-#define BOOT_ID_MAX 64
 #define POD_NAME_MAX 253
 
 struct lease {
         char pod[POD_NAME_MAX + 1];
-        char boot_id[BOOT_ID_MAX];
+        char boot_id[PR_BOOT_ID_MAX];
         int64_t pid;
         uint64_t start_time;
 };
@@ -79,43 +79,6 @@ int net_ipam_lock(const struct net_ipam *ipam, int *ret_fd, struct pr_error *err
         return 0;
 }
 
-static int read_boot_id(char buf[static BOOT_ID_MAX], struct pr_error *err)
-{
-        _cleanup_free_ char *text = NULL;
-        int r = pr_read_file("/proc/sys/kernel/random/boot_id", BOOT_ID_MAX - 1, &text, NULL, err);
-
-        if (r < 0)
-                return r;
-        text[strcspn(text, "\n")] = '\0';
-        (void)snprintf(buf, BOOT_ID_MAX, "%s", text);
-        return 0;
-}
-
-/* Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot. */
-static int proc_start_time(int64_t pid, uint64_t *ret)
-{
-        _cleanup_free_ char *path = pr_asprintf("/proc/%" PRId64 "/stat", pid);
-        _cleanup_free_ char *text = NULL;
-        char *p;
-        int r;
-
-        r = pr_read_file(path, 4096, &text, NULL, NULL);
-        if (r < 0)
-                return r;
-        /* The command name may hold spaces and parentheses: count fields
-         * from the last ')'. */
-        p = strrchr(text, ')');
-        if (!p)
-                return -EBADMSG;
-        for (int field = 2; field < 22; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EBADMSG;
-        }
-        p[strcspn(p + 1, " ") + 1] = '\0';
-        return pr_parse_u64(p + 1, ret);
-}
-
 static bool valid_pod_text(const char *s)
 {
         size_t n = strlen(s);
@@ -146,7 +109,7 @@ static int parse_lease(char *text, struct lease *ret)
                 *eq++ = '\0';
                 if (strcmp(line, "pod") == 0 && valid_pod_text(eq))
                         (void)snprintf(l.pod, sizeof(l.pod), "%s", eq);
-                else if (strcmp(line, "boot_id") == 0 && *eq && strlen(eq) < BOOT_ID_MAX)
+                else if (strcmp(line, "boot_id") == 0 && *eq && strlen(eq) < PR_BOOT_ID_MAX)
                         (void)snprintf(l.boot_id, sizeof(l.boot_id), "%s", eq);
                 else if (strcmp(line, "pid") == 0) {
                         if (pr_parse_i64(eq, &l.pid) < 0 || l.pid <= 0)
@@ -189,7 +152,7 @@ static bool lease_stale(const struct net_ipam *ipam, const struct lease *l, cons
         if (ipam->pod_exists)
                 return !ipam->pod_exists(l->pod, ipam->userdata);
         if (l->pid > 0)
-                return proc_start_time(l->pid, &start_time) < 0 || start_time != l->start_time;
+                return pr_proc_stat((pid_t)l->pid, NULL, &start_time, NULL) < 0 || start_time != l->start_time;
         return false;
 }
 
@@ -208,7 +171,7 @@ static int write_lease(const struct net_ipam *ipam, const char *dir, const char 
         size_t len;
         int r = 0;
 
-        if (ipam->owner_pid > 0 && proc_start_time(ipam->owner_pid, &start_time) < 0)
+        if (ipam->owner_pid > 0 && pr_proc_stat((pid_t)ipam->owner_pid, NULL, &start_time, NULL) < 0)
                 return pr_err(err, ESRCH, "network '%s': owner process %d", ipam->network,
                               (int)ipam->owner_pid);
         if (ipam->owner_pid > 0)
@@ -349,10 +312,10 @@ int net_ipam_allocate(const struct net_ipam *ipam, const char *pod, struct in_ad
         uint32_t first = ipam->subnet + 1, last = (ipam->subnet | ~mask_of(ipam->prefix)) - 1;
         uint32_t n = last - first + 1, start, prev;
         struct find_ctx found = {.pod = pod, .err = err};
-        char boot_id[BOOT_ID_MAX], name[INET_ADDRSTRLEN], subnet[INET_ADDRSTRLEN];
+        char boot_id[PR_BOOT_ID_MAX], name[INET_ADDRSTRLEN], subnet[INET_ADDRSTRLEN];
         int r;
 
-        r = read_boot_id(boot_id, err);
+        r = pr_read_boot_id(boot_id, err);
         if (r < 0)
                 return r;
         r = for_each_lease(ipam, ipam->dir, find_pod, &found, err);
@@ -428,9 +391,9 @@ static int count_live(const struct net_ipam *ipam, const char *dir, const char *
 
 int net_ipam_count(const struct net_ipam *ipam, struct pr_error *err)
 {
-        char boot_id[BOOT_ID_MAX];
+        char boot_id[PR_BOOT_ID_MAX];
         struct count_ctx c = {.boot_id = boot_id, .err = err};
-        int r = read_boot_id(boot_id, err);
+        int r = pr_read_boot_id(boot_id, err);
 
         if (r >= 0)
                 r = for_each_lease(ipam, ipam->dir, count_live, &c, err);
@@ -441,11 +404,11 @@ int net_ipam_reserve_port(const struct net_ipam *ipam, const char *pod, enum net
                           uint16_t port, struct pr_error *err)
 {
         _cleanup_free_ char *dir = pr_asprintf("%s/ports", ipam->dir);
-        char boot_id[BOOT_ID_MAX], name[32];
+        char boot_id[PR_BOOT_ID_MAX], name[32];
         struct lease l;
         int r;
 
-        r = read_boot_id(boot_id, err);
+        r = pr_read_boot_id(boot_id, err);
         if (r < 0)
                 return r;
         (void)snprintf(name, sizeof(name), "%s-%u", proto == NET_PROTOCOL_UDP ? "udp" : "tcp",

@@ -25,6 +25,7 @@
 
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
+#include "pod/base/proc.h"
 #include "pod/base/util.h"
 #include "pod/plan.h"
 #include "pod/runtime-int.h"
@@ -642,7 +643,7 @@ static int release_child(const struct plan_container *c, const struct ctr_spawn_
                 if (r < 0)
                         return r;
         }
-        r = state_proc_start_time(pid, ret_start_time, err);
+        r = pr_proc_stat(pid, NULL, ret_start_time, err);
         if (r >= 0 && write(f->sync[1], "g", 1) != 1)
                 r = pr_err(err, errno, "wake the container process");
         if (r >= 0 && c->tty)

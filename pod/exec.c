@@ -38,6 +38,7 @@
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/log.h"
+#include "pod/base/proc.h"
 #include "pod/base/util.h"
 #include "pod/exec.h"
 
@@ -727,25 +728,17 @@ static void ctx_done(struct exec_ctx *x)
 static int open_container(const struct exec_options *o, struct exec_ctx *x, struct pr_error *err)
 {
         _cleanup_free_ char *status = NULL, *cwd = NULL;
-        char stat_path[64];
-        _cleanup_free_ char *stat = NULL;
-        const char *p;
         uint64_t start = 0;
+        char state = 0;
         int r;
 
         x->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
         if (x->pidfd < 0)
                 return pr_err(err, errno == ESRCH ? ESRCH : errno, "container pid %d", (int)o->pid);
-        (void)snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)o->pid);
-        r = pr_read_file(stat_path, 4096, &stat, NULL, err);
-        if (r < 0)
+        r = pr_proc_stat(o->pid, &state, &start, err);
+        if (r < 0 && r != -ESRCH)
                 return r;
-        p = strrchr(stat, ')');
-        /* Field 22; fields 3.. follow the ')' that ends the comm. */
-        for (int field = 2; p && field < 22; field++)
-                p = strchr(p + 1, ' ');
-        if (!p || sscanf(p + 1, "%" SCNu64, &start) != 1 || start != o->start_time ||
-            strstr(stat, ") Z "))
+        if (r < 0 || start != o->start_time || state == 'Z')
                 return pr_err_msg(err, ESRCH, "container pid %d is not the recorded process",
                                   (int)o->pid);
         r = read_proc(o->pid, "status", 1 << 16, &status, NULL, err);

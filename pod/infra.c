@@ -23,6 +23,7 @@
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/log.h"
+#include "pod/base/proc.h"
 #include "pod/base/util.h"
 #include "pod/pause/pause-int.h"
 #include "pod/plan.h"
@@ -656,7 +657,7 @@ int infra_start(const struct pod_plan *plan, const char *pause_path, struct infr
         if (r >= 0)
                 r = bind_namespaces(plan, pid, ns_dir, err);
         if (r >= 0)
-                r = state_proc_start_time(pid, &start_time, err);
+                r = pr_proc_stat(pid, NULL, &start_time, err);
         if (r < 0) {
                 struct pr_error ignored = {};
 
@@ -717,7 +718,7 @@ int infra_stop(struct infra *infra, uint64_t timeout_usec, struct pr_error *err)
                                                        (int)infra->pid);
                 /* Checked after pidfd_open: from here the pid cannot be reused
                  * under us, and a different start time means it already was. */
-                if (state_proc_start_time(infra->pid, &t, &ignored) < 0 ||
+                if (pr_proc_stat(infra->pid, NULL, &t, &ignored) < 0 ||
                     (infra->start_time && t != infra->start_time))
                         goto done;
         }

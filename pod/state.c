@@ -21,6 +21,7 @@
 
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
+#include "pod/base/proc.h"
 #include "pod/base/util.h"
 
 #define DEFINE_TABLE(name, type, max, invalid, ...)                                                \
@@ -656,38 +657,10 @@ int state_list(const char *run_dir, char ***ret, struct pr_error *err)
 
 /* ---- processes ------------------------------------------------------ */
 
-int state_proc_start_time(pid_t pid, uint64_t *ret, struct pr_error *err)
-{
-        _cleanup_free_ char *path = pr_asprintf("/proc/%d/stat", (int)pid);
-        _cleanup_free_ char *data = NULL;
-        const char *p;
-        unsigned long long v;
-        int r;
-
-        r = pr_read_file(path, 4096, &data, NULL, err);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        /* comm (field 2) may hold spaces and parentheses: skip past the last ')'. */
-        p = strrchr(data, ')');
-        if (!p)
-                return pr_err_msg(err, EINVAL, "'%s': unexpected format", path);
-        p++;
-        /* After ')' come fields 3..: state is 3, starttime is 22. */
-        for (int field = 3; field < 22; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return pr_err_msg(err, EINVAL, "'%s': unexpected format", path);
-        }
-        if (sscanf(p + 1, "%llu", &v) != 1)
-                return pr_err_msg(err, EINVAL, "'%s': unexpected format", path);
-        *ret = v;
-        return 0;
-}
-
 int state_proc_get(pid_t pid, struct state_proc *ret, struct pr_error *err)
 {
         uint64_t t;
-        int r = state_proc_start_time(pid, &t, err);
+        int r = pr_proc_stat(pid, NULL, &t, err);
 
         if (r < 0)
                 return r;
@@ -699,17 +672,13 @@ int state_proc_get(pid_t pid, struct state_proc *ret, struct pr_error *err)
 bool state_proc_alive(const struct state_proc *p)
 {
         struct pr_error ignored = {};
-        _cleanup_free_ char *path = NULL;
-        _cleanup_free_ char *data = NULL;
         uint64_t t;
+        char state;
 
-        if (p->pid <= 0 || state_proc_start_time(p->pid, &t, &ignored) < 0 || t != p->start_time)
+        if (p->pid <= 0 || pr_proc_stat(p->pid, &state, &t, &ignored) < 0 || t != p->start_time)
                 return false;
         /* A zombie has exited: it is not running anything any more. */
-        path = pr_asprintf("/proc/%d/stat", (int)p->pid);
-        if (pr_read_file(path, 4096, &data, NULL, &ignored) < 0)
-                return false;
-        return !strstr(data, ") Z ") && !strstr(data, ") X ");
+        return state != 'Z' && state != 'X';
 }
 
 int state_proc_kill(const struct state_proc *p, int sig)
@@ -725,7 +694,7 @@ int state_proc_kill(const struct state_proc *p, int sig)
         fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
         if (fd < 0)
                 return -errno;
-        if (state_proc_start_time(p->pid, &t, &ignored) < 0 || t != p->start_time)
+        if (pr_proc_stat(p->pid, NULL, &t, &ignored) < 0 || t != p->start_time)
                 return -ESRCH;
         if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
                 return -errno;

@@ -172,8 +172,6 @@ int state_lock(const char *pod_dir, bool create, bool wait, struct pr_error *err
  * run dir is an empty list. */
 int state_list(const char *run_dir, char ***ret, struct pr_error *err);
 
-/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot. */
-int state_proc_start_time(pid_t pid, uint64_t *ret, struct pr_error *err);
 /* Whether p still names the process that was recorded. */
 bool state_proc_alive(const struct state_proc *p);
 /* Fills p for a live pid. */

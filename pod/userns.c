@@ -15,13 +15,13 @@
 
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
+#include "pod/base/proc.h"
 #include "pod/base/log.h"
 #include "pod/base/util.h"
 #include "pod/plan.h"
 #include "pod/userns.h"
 
 #define RANGES_MAX (4u << 20)
-#define BOOT_ID_MAX 64
 
 struct range {
         char *owner;
@@ -170,18 +170,6 @@ static int write_ranges(const char *path, const struct ranges *rs, struct pr_err
         return pr_write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
-static int read_boot_id(char buf[static BOOT_ID_MAX], struct pr_error *err)
-{
-        _cleanup_free_ char *text = NULL;
-        int r = pr_read_file("/proc/sys/kernel/random/boot_id", BOOT_ID_MAX - 1, &text, NULL, err);
-
-        if (r < 0)
-                return r;
-        text[strcspn(text, "\n")] = '\0';
-        (void)snprintf(buf, BOOT_ID_MAX, "%s", text);
-        return 0;
-}
-
 /* Stale: taken in another boot (nothing of it runs any more), or its pod's
  * run dir is gone (the pod was torn down without releasing it, e.g. a
  * supervisor killed mid-teardown). Any doubt keeps it. */
@@ -238,11 +226,11 @@ static int lock_dir(const char *dir, bool create, struct pr_error *err)
 }
 
 /* Under the lock: the live ranges of dir. */
-static int load_live(const char *dir, struct ranges *rs, char boot_id[static BOOT_ID_MAX],
+static int load_live(const char *dir, struct ranges *rs, char boot_id[static PR_BOOT_ID_MAX],
                      struct pr_error *err)
 {
         _cleanup_free_ char *path = pr_asprintf("%s/ranges", dir);
-        int r = read_boot_id(boot_id, err);
+        int r = pr_read_boot_id(boot_id, err);
 
         if (r >= 0)
                 r = read_ranges(path, rs, err);
@@ -278,7 +266,7 @@ static int alloc_locked(const char *dir, const struct userns_pool *pool, const c
 {
         _cleanup_(ranges_done) struct ranges rs = {};
         _cleanup_free_ char *path = pr_asprintf("%s/ranges", dir);
-        char boot_id[BOOT_ID_MAX];
+        char boot_id[PR_BOOT_ID_MAX];
         uint32_t start = 0;
         int r = load_live(dir, &rs, boot_id, err);
 
@@ -328,7 +316,7 @@ int userns_release(const char *dir, const char *owner, struct pr_error *err)
         _cleanup_(ranges_done) struct ranges rs = {};
         _cleanup_free_ char *path = pr_asprintf("%s/ranges", dir);
         _cleanup_close_ int lock = lock_dir(dir, false, err);
-        char boot_id[BOOT_ID_MAX];
+        char boot_id[PR_BOOT_ID_MAX];
         size_t kept = 0;
         int r;
 
@@ -357,7 +345,7 @@ int userns_lookup(const char *dir, const char *owner, uint32_t *ret_start, struc
 {
         _cleanup_(ranges_done) struct ranges rs = {};
         _cleanup_close_ int lock = lock_dir(dir, false, err);
-        char boot_id[BOOT_ID_MAX];
+        char boot_id[PR_BOOT_ID_MAX];
         int r;
 
         if (lock < 0)

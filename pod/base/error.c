@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void set_message(struct pr_error *err, int code, bool with_errno, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+set_message(struct pr_error *err, int code, bool with_errno, const char *fmt, va_list ap)
 {
         int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 

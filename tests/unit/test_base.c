@@ -2,10 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
+#include "pod/base/proc.h"
 #include "pod/base/util.h"
 
 TestSuite(base);
@@ -114,4 +118,47 @@ Test(base, atomic_write_then_read)
         cr_assert_eq(pr_rm_rf(dir, &err), 0, "%s", err.msg);
         cr_assert_eq(access(dir, F_OK), -1);
         cr_assert_eq(access("/etc/hostname", F_OK), 0, "rm -rf followed a symlink");
+}
+
+Test(base, proc_stat_names_a_process_by_start_time)
+{
+        struct pr_error err = {};
+        uint64_t self_start, child_start;
+        char state;
+        pid_t child;
+
+        cr_assert_eq(pr_proc_stat(getpid(), &state, &self_start, &err), 0, "%s", err.msg);
+        cr_assert_eq(state, 'R');
+        child = fork();
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        cr_assert_eq(pr_proc_stat(child, NULL, &child_start, &err), 0, "%s", err.msg);
+        cr_assert_geq(child_start, self_start);
+        (void)kill(child, SIGKILL);
+        (void)waitpid(child, NULL, 0);
+        cr_assert_eq(pr_proc_stat(child, &state, &child_start, &err), -ESRCH);
+}
+
+Test(base, proc_stat_survives_a_hostile_comm)
+{
+        struct pr_error err = {};
+        uint64_t before, after;
+
+        cr_assert_eq(pr_proc_stat(getpid(), NULL, &before, &err), 0, "%s", err.msg);
+        /* A command name with ") Z 1 2" must not shift the fields. */
+        cr_assert_eq(prctl(PR_SET_NAME, "x) Z 1 2 3"), 0);
+        cr_assert_eq(pr_proc_stat(getpid(), NULL, &after, &err), 0, "%s", err.msg);
+        cr_assert_eq(before, after);
+}
+
+Test(base, boot_id)
+{
+        struct pr_error err = {};
+        char id[PR_BOOT_ID_MAX];
+
+        cr_assert_eq(pr_read_boot_id(id, &err), 0, "%s", err.msg);
+        cr_assert_eq(strlen(id), 36, "boot id '%s'", id);
+        cr_assert_null(strchr(id, '\n'));
 }
