@@ -902,7 +902,10 @@ static void on_probe_done(void *owner, bool ok, const char *msg)
                 kill_container(p, probe_grace_usec(p, w->spec), kill_event);
                 return;
         }
-        if (event)
+        /* Readiness failures say why the container is not ready; those of
+         * liveness and startup only matter once they kill it, and must
+         * not hide that event. */
+        if (event && w->kind == PROBE_READINESS)
                 set_event(p, event);
         if (!changed)
                 return;
