@@ -24,7 +24,7 @@ void spec_diags_add(struct spec_diags *diags, enum spec_severity severity, const
         va_end(ap);
         if (r < 0)
                 abort(); /* out of memory, as pr_malloc */
-        d = spec_array_grow(&diags->items, &diags->n, sizeof(*d));
+        d = pr_array_grow(&diags->items, &diags->n, sizeof(*d));
         d->severity = severity;
         d->file = pr_strdup(file ? file : "<input>");
         d->pos = pos;
@@ -151,20 +151,4 @@ bool spec_key_is_plain(const char *s, size_t len)
                 if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
                         return false;
         return true;
-}
-
-void *spec_array_grow(void *array_p, size_t *n, size_t elsize)
-{
-        char **array = array_p;
-
-        /* The capacity is n rounded up to a power of two, so it is full
-         * exactly when n is zero or a power of two. */
-        if (*n == 0 || (*n & (*n - 1)) == 0) {
-                size_t cap = *n ? *n * 2 : 1;
-                if (cap > SIZE_MAX / elsize)
-                        abort();
-                *array = pr_realloc(*array, cap * elsize);
-        }
-        memset(*array + *n * elsize, 0, elsize);
-        return *array + (*n)++ * elsize;
 }

@@ -37,7 +37,7 @@ static void http_header_item(struct conv *c, const struct spec_node *item, void 
                 conv_type_error(c, item, "an object");
                 return;
         }
-        hdr = spec_array_grow(&h->http_get.headers, &h->http_get.n_headers, sizeof(*hdr));
+        hdr = pr_array_grow(&h->http_get.headers, &h->http_get.n_headers, sizeof(*hdr));
         (void)conv_object(c, item, hdr, &http_header_desc);
 }
 
@@ -321,7 +321,7 @@ static void env_item(struct conv *c, const struct spec_node *item, void *arg, si
                 conv_type_error(c, item, "an object");
                 return;
         }
-        e = spec_array_grow(&ctr->env, &ctr->n_env, sizeof(*e));
+        e = pr_array_grow(&ctr->env, &ctr->n_env, sizeof(*e));
         e->pos = item->pos;
         (void)conv_object(c, item, e, &env_desc);
         if (e->value && *e->value && e->source != SPEC_ENV_VALUE) {
@@ -400,7 +400,7 @@ static void env_from_item(struct conv *c, const struct spec_node *item, void *ar
                 conv_type_error(c, item, "an object");
                 return;
         }
-        e = spec_array_grow(&ctr->env_from, &ctr->n_env_from, sizeof(*e));
+        e = pr_array_grow(&ctr->env_from, &ctr->n_env_from, sizeof(*e));
         e->pos = item->pos;
         c->oneof = 0;
         (void)conv_object(c, item, e, &env_from_desc);
@@ -439,7 +439,7 @@ static void port_item(struct conv *c, const struct spec_node *item, void *arg, s
                 conv_type_error(c, item, "an object");
                 return;
         }
-        p = spec_array_grow(&ctr->ports, &ctr->n_ports, sizeof(*p));
+        p = pr_array_grow(&ctr->ports, &ctr->n_ports, sizeof(*p));
         p->pos = item->pos;
         (void)conv_object(c, item, p, &port_desc);
 }
@@ -529,7 +529,7 @@ static void volume_mount_item(struct conv *c, const struct spec_node *item, void
                 conv_type_error(c, item, "an object");
                 return;
         }
-        m = spec_array_grow(&ctr->volume_mounts, &ctr->n_volume_mounts, sizeof(*m));
+        m = pr_array_grow(&ctr->volume_mounts, &ctr->n_volume_mounts, sizeof(*m));
         m->pos = item->pos;
         (void)conv_object(c, item, m, &volume_mount_desc);
 }

@@ -220,7 +220,7 @@ static void record_pos(struct conv *c, struct spec_pos pos)
 {
         struct spec_field_pos *fp;
 
-        fp = spec_array_grow(&c->pod->field_pos, &c->pod->n_field_pos, sizeof(*fp));
+        fp = pr_array_grow(&c->pod->field_pos, &c->pod->n_field_pos, sizeof(*fp));
         fp->path = pr_strndup(c->path, c->path_len);
         fp->pos = pos;
 }
@@ -398,7 +398,7 @@ void f_string_map(struct conv *c, const struct spec_node *n, void *dst, const st
                         v = NULL;
                 }
                 if (v) {
-                        struct spec_kv *kv = spec_array_grow(&m->items, &m->n, sizeof(*kv));
+                        struct spec_kv *kv = pr_array_grow(&m->items, &m->n, sizeof(*kv));
                         kv->key = pr_strdup(key->value);
                         kv->value = v;
                         kv->pos = key->pos;
@@ -522,7 +522,7 @@ static void name_value_item(struct conv *c, const struct spec_node *item, void *
                 conv_type_error(c, item, "an object");
                 return;
         }
-        kv = spec_array_grow(&m->items, &m->n, sizeof(*kv));
+        kv = pr_array_grow(&m->items, &m->n, sizeof(*kv));
         kv->pos = item->pos;
         (void)conv_object(c, item, kv, &name_value_desc);
         /* The validator reports the missing name; users of the map may

@@ -58,7 +58,7 @@ static void key_to_path_item(struct conv *c, const struct spec_node *item, void 
                 conv_type_error(c, item, "an object");
                 return;
         }
-        k = spec_array_grow(&o->items, &o->n_items, sizeof(*k));
+        k = pr_array_grow(&o->items, &o->n_items, sizeof(*k));
         (void)conv_object(c, item, k, &key_to_path_desc);
 }
 
@@ -137,7 +137,7 @@ static void downward_item(struct conv *c, const struct spec_node *item, void *ar
                 conv_type_error(c, item, "an object");
                 return;
         }
-        d = spec_array_grow(list->items, list->n, sizeof(*d));
+        d = pr_array_grow(list->items, list->n, sizeof(*d));
         (void)conv_object(c, item, d, &downward_item_desc);
 }
 
@@ -289,7 +289,7 @@ static void projection_item(struct conv *c, const struct spec_node *item, void *
                 conv_type_error(c, item, "an object");
                 return;
         }
-        p = spec_array_grow(&v->projections, &v->n_projections, sizeof(*p));
+        p = pr_array_grow(&v->projections, &v->n_projections, sizeof(*p));
         p->type = _SPEC_PROJECTION_TYPE_INVALID;
         c->oneof = 0;
         (void)conv_object(c, item, p, &projection_desc);

@@ -45,7 +45,7 @@ static void supplemental_group(struct conv *c, const struct spec_node *item, voi
 
         (void)i;
         if (conv_int(c, item, INT64_MIN, INT64_MAX, &v))
-                *(int64_t *)spec_array_grow(&s->supplemental_groups, &s->n_supplemental_groups,
+                *(int64_t *)pr_array_grow(&s->supplemental_groups, &s->n_supplemental_groups,
                                             sizeof(v)) = v;
 }
 
@@ -96,7 +96,7 @@ static void host_alias_item(struct conv *c, const struct spec_node *item, void *
                 conv_type_error(c, item, "an object");
                 return;
         }
-        a = spec_array_grow(&pod->host_aliases, &pod->n_host_aliases, sizeof(*a));
+        a = pr_array_grow(&pod->host_aliases, &pod->n_host_aliases, sizeof(*a));
         a->pos = item->pos;
         (void)conv_object(c, item, a, &host_alias_desc);
 }
@@ -130,9 +130,9 @@ static void container_item(struct conv *c, const struct spec_node *item, void *a
                 return;
         }
         if (init)
-                ctr = spec_array_grow(&pod->init_containers, &pod->n_init_containers, sizeof(*ctr));
+                ctr = pr_array_grow(&pod->init_containers, &pod->n_init_containers, sizeof(*ctr));
         else
-                ctr = spec_array_grow(&pod->containers, &pod->n_containers, sizeof(*ctr));
+                ctr = pr_array_grow(&pod->containers, &pod->n_containers, sizeof(*ctr));
         ctr->pos = item->pos;
         /* Not a valid policy: tells the defaults pass it was not given. */
         ctr->image_pull_policy = _SPEC_PULL_POLICY_INVALID;
@@ -157,7 +157,7 @@ static void volume_item(struct conv *c, const struct spec_node *item, void *arg,
                 conv_type_error(c, item, "an object");
                 return;
         }
-        v = spec_array_grow(&pod->volumes, &pod->n_volumes, sizeof(*v));
+        v = pr_array_grow(&pod->volumes, &pod->n_volumes, sizeof(*v));
         v->pos = item->pos;
         v->default_mode = -1; /* not given */
         c->oneof = 0;
@@ -424,7 +424,7 @@ static void load_stream(const char *name, const struct spec_yaml_stream *s, stru
 
                 if (!s->docs[i].root)
                         continue; /* an empty document, as kubectl skips it */
-                pod = spec_array_grow(&f->pods, &f->n_pods, sizeof(*pod));
+                pod = pr_array_grow(&f->pods, &f->n_pods, sizeof(*pod));
                 /* Validating a pod that did not convert would report the
                  * same mistakes again as missing values. */
                 if (spec_pod_convert(name, &s->docs[i], pod, diags) == 0)

@@ -59,7 +59,3 @@ char *spec_excerpt(const char *s, size_t len, size_t max);
 #define SPEC_PATH_KEY_MAX 128
 bool spec_key_is_plain(const char *s, size_t len);
 
-/* pr_array_grow() with doubling: hostile documents hold 200000 nodes, and
- * growing by one element each time is quadratic. Only for arrays that grow
- * through this function alone (their capacity is implied by n). */
-void *spec_array_grow(void *array_p, size_t *n, size_t elsize);

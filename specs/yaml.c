@@ -135,7 +135,7 @@ static struct spec_node *node_new(struct builder *b, enum spec_node_kind kind, s
         n->kind = kind;
         n->pos = pos;
         n->weight = 1;
-        *(struct spec_node **)spec_array_grow(&b->doc.nodes, &b->doc.n_nodes, sizeof(n)) = n;
+        *(struct spec_node **)pr_array_grow(&b->doc.nodes, &b->doc.n_nodes, sizeof(n)) = n;
         return n;
 }
 
@@ -206,12 +206,8 @@ static bool attach(struct builder *b, struct spec_node *child)
                 b->stop = true;
                 return false;
         }
-        /* Doubling, as spec_array_grow: a 200000-item list must not be
-         * quadratic. */
-        if (parent->n == 0 || (parent->n & (parent->n - 1)) == 0)
-                parent->children = pr_realloc(parent->children, (parent->n ? parent->n * 2 : 1) *
-                                                                    sizeof(*parent->children));
-        parent->children[parent->n++] = child;
+        *(struct spec_node **)pr_array_grow(&parent->children, &parent->n,
+                                            sizeof(*parent->children)) = child;
         parent->weight = add_sat(parent->weight, child->weight);
         return true;
 }
@@ -222,7 +218,7 @@ static void remember_anchor(struct builder *b, const yaml_char_t *anchor, struct
 
         if (!anchor)
                 return;
-        a = spec_array_grow(&b->anchors, &b->n_anchors, sizeof(*a));
+        a = pr_array_grow(&b->anchors, &b->n_anchors, sizeof(*a));
         a->name = pr_strdup((const char *)anchor);
         a->node = n;
 }
@@ -451,7 +447,7 @@ static int compare_pair_rank(const void *pa, const void *pb)
 static void push_ref(struct pair_ref **refs, size_t *n, struct spec_node *k, struct spec_node *v,
                      bool merged)
 {
-        struct pair_ref *r = spec_array_grow(refs, n, sizeof(**refs));
+        struct pair_ref *r = pr_array_grow(refs, n, sizeof(**refs));
 
         *r = (struct pair_ref){.key = k, .value = v, .merged = merged, .rank = *n - 1};
 }
@@ -548,7 +544,7 @@ static void on_document_end(struct builder *b, struct spec_yaml_stream *s)
         if (b->doc.root && b->doc.root->kind == SPEC_NODE_SCALAR &&
             b->doc.root->type == SPEC_SCALAR_NULL)
                 b->doc.root = NULL;
-        d = spec_array_grow(&s->docs, &s->n_docs, sizeof(*d));
+        d = pr_array_grow(&s->docs, &s->n_docs, sizeof(*d));
         *d = b->doc;
         b->doc = (struct spec_yaml_doc){0};
         b->depth = 0;

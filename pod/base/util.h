@@ -12,7 +12,9 @@
 void *pr_malloc(size_t n);
 void *pr_calloc(size_t n, size_t size);
 void *pr_realloc(void *p, size_t n);
-/* Grows *array by one zeroed element of size elsize and returns it. */
+/* Grows *array by one zeroed element of size elsize and returns it. The
+ * capacity is implied by *n: only for arrays that grow through this function
+ * alone (starting from NULL and 0). */
 void *pr_array_grow(void *array_p, size_t *n, size_t elsize);
 char *pr_strdup(const char *s);
 char *pr_strndup(const char *s, size_t n);
