@@ -768,7 +768,7 @@ static void kill_container(struct probe_ctr *p, uint64_t grace_usec, const char 
 {
         if (p->killing || pod_stopping(p) || !p->ctr->inst)
                 return;
-        pr_log_info("pod '%s': %s", p->ctr->sup->plan->name, event);
+        pr_log_warn("pod '%s': %s", p->ctr->sup->plan->name, event);
         p->killing = true;
         set_event(p, event);
         update_ready(p);
@@ -816,8 +816,6 @@ static void on_post_start_done(void *owner, bool ok, const char *msg)
         if (!ok) {
                 event = hook_failure(p, &p->ctr->pc->spec->lifecycle.post_start,
                                      "FailedPostStartHook", msg);
-                pr_log_warn("pod '%s': container '%s': %s", p->ctr->sup->plan->name,
-                            p->ctr->pc->name, event);
                 kill_container(p, p->ctr->pc->grace_period_usec, event);
                 return;
         }
