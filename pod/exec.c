@@ -65,7 +65,7 @@ struct exec_ctx {
         int cwd_fd;
         int null_fd;
         int pty_slave;
-        int out_fd;          /* exec_spawn: the command's stdout and stderr; else -1 */
+        int out_fd; /* exec_spawn: the command's stdout and stderr; else -1 */
         int last_cap;
         size_t n_filters;
         struct sock_fprog *filters; /* PID 1's seccomp filters, newest first */
