@@ -229,6 +229,11 @@ static bool restarted_twice(const struct state_container *c)
         return c->restart_count >= 2;
 }
 
+static bool has_404(const struct state_container *c)
+{
+        return c->probes && strstr(c->probes, "HTTP probe failed with statuscode: 404");
+}
+
 static bool is_done(const struct state_container *c)
 {
         return c->done;
@@ -301,6 +306,26 @@ Test(probe_e2e, readiness_flips_ready_and_http_liveness_passes)
         cr_assert(state_find_container(later, "web")->ready);
         down("ready", st);
         out_done(&ps), out_done(&in);
+}
+
+static const char notfound_pod[] =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: notfound\n"
+    "spec:\n  terminationGracePeriodSeconds: 1\n  containers:\n"
+    "  - name: web\n    image: busybox\n    command: [httpd, -f, -p, '8080', -h, /tmp]\n"
+    "    readinessProbe:\n      httpGet:\n        path: /nosuch\n        port: 8080\n"
+    "        httpHeaders:\n        - name: X-Probe\n          value: podrun\n"
+    "      periodSeconds: 1\n";
+
+/* A 404 is a failure: never ready, and the state says why. */
+Test(probe_e2e, http_error_status_is_not_ready)
+{
+        _cleanup_(state_freep) struct pod_state *st = up("notfound", notfound_pod);
+        _cleanup_(state_freep) struct pod_state *later = NULL;
+
+        later = wait_state("notfound", "web", has_404, 20, "failing with 404");
+        cr_assert_not(state_find_container(later, "web")->ready);
+        cr_assert_eq(state_find_container(later, "web")->restart_count, 0);
+        down("notfound", st);
 }
 
 static const char live_pod[] =
