@@ -822,6 +822,7 @@ static void on_post_start_done(void *owner, bool ok, const char *msg)
         p->post_start_done = true;
         start_probes(p);
         update_ready(p);
+        sup_ctr_started(p->ctr);
 }
 
 static void on_pre_stop_done(void *owner, bool ok, const char *msg)
@@ -913,6 +914,8 @@ static void on_probe_done(void *owner, bool ok, const char *msg)
                             p->ctr->sup->plan->name, name);
         }
         update_ready(p);
+        if (w->kind == PROBE_STARTUP)
+                sup_ctr_started(p->ctr);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -1044,6 +1047,13 @@ bool probe_on_started(struct sup_ctr *ctr)
         p->post_start_done = true;
         start_probes(p);
         return compute_ready(p);
+}
+
+bool probe_started(struct sup_ctr *ctr)
+{
+        struct probe_ctr *p = ctr->probes;
+
+        return !p || (p->post_start_done && p->started);
 }
 
 void probe_on_exit(struct sup_ctr *ctr)

@@ -98,6 +98,10 @@ int probe_port(const struct spec_int_or_string *port, const struct spec_containe
  * startup probe, no readiness probe). */
 bool probe_on_started(struct sup_ctr *ctr);
 
+/* Whether the current instance has started in kubelet's sense: its postStart
+ * hook has ended and its startup probe (if any) has succeeded. */
+bool probe_started(struct sup_ctr *ctr);
+
 /* The instance has exited (or never ran): everything running for it stops. */
 void probe_on_exit(struct sup_ctr *ctr);
 

@@ -106,6 +106,9 @@ void sup_save(struct supervisor *sup);
  * stop signal and leaves it at least 2 s before the SIGKILL. */
 void sup_signal_ctr(struct sup_ctr *ctr, int sig);
 void sup_prestop_done(struct sup_ctr *ctr);
+/* For probe.c: the container has started in kubelet's sense (postStart
+ * done, startup probe passed); a sidecar lets the next init container go. */
+void sup_ctr_started(struct sup_ctr *ctr);
 
 /* sup-host.c: the network, the cgroups, and the removal of the pod. */
 int sup_attach_network(struct supervisor *sup, struct pr_error *err);

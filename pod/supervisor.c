@@ -320,11 +320,22 @@ static void mark_started(struct sup_ctr *ctr)
         if (!sup->st->start_usec)
                 sup->st->start_usec = pr_now_real_usec();
         sup_save(sup);
-        if (ctr->pc->sidecar && sup->stage == STAGE_INIT && sup->next_init == ctr->idx) {
+        sup_ctr_started(ctr);
+        maybe_ready(sup);
+}
+
+/* kubelet starts the init container after a sidecar once the sidecar has
+ * started: exec'd, postStart done, startup probe passed (probe.c calls
+ * this again when those end). */
+void sup_ctr_started(struct sup_ctr *ctr)
+{
+        struct supervisor *sup = ctr->sup;
+
+        if (ctr->pc->sidecar && sup->stage == STAGE_INIT && sup->next_init == ctr->idx &&
+            probe_started(ctr)) {
                 sup->next_init++;
                 start_next(sup);
         }
-        maybe_ready(sup);
 }
 
 static void on_start_pipe(uv_poll_t *p, int status, int events)

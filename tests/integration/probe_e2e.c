@@ -486,3 +486,36 @@ Test(probe_e2e, failed_post_start_kills_the_container)
         later = wait_state("post", "good", is_ready, 20, "ready");
         down("post", st);
 }
+
+/* kubelet starts what follows a sidecar only once the sidecar's startup
+ * probe has passed. */
+Test(probe_e2e, sidecar_startup_probe_holds_the_next_container)
+{
+        _cleanup_free_ char *dir = pr_asprintf("%s/d", tmp), *m = NULL, *path = NULL;
+        _cleanup_free_ char *saw = NULL;
+        _cleanup_(state_freep) struct pod_state *st = NULL;
+        struct pr_error err = {};
+
+        cr_assert_eq(pr_mkdir_p(dir, 0755, &err), 0);
+        m = pr_asprintf(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: side\n"
+            "spec:\n  terminationGracePeriodSeconds: 1\n"
+            "  volumes:\n  - name: d\n    hostPath:\n      path: %s\n"
+            "  initContainers:\n  - name: proxy\n    image: busybox\n    restartPolicy: Always\n"
+            "    command: [sh, -c, 'sleep 2; touch /d/up; exec sleep 600']\n"
+            "    volumeMounts:\n    - name: d\n      mountPath: /d\n"
+            "    startupProbe:\n      exec:\n        command: [test, -e, /d/up]\n"
+            "      periodSeconds: 1\n      failureThreshold: 30\n"
+            "  containers:\n  - name: app\n    image: busybox\n"
+            "    command: [sh, -c, 'if test -e /d/up; then echo yes; else echo no; fi > /d/saw; "
+            "exec sleep 600']\n"
+            "    volumeMounts:\n    - name: d\n      mountPath: /d\n",
+            dir);
+        st = up("side", m);
+        path = pr_asprintf("%s/saw", dir);
+        for (int i = 0; i < 100 && access(path, F_OK) < 0; i++)
+                usleep(100000);
+        cr_assert_eq(pr_read_file(path, 64, &saw, NULL, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(saw, "yes\n");
+        down("side", st);
+}
