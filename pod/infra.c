@@ -478,8 +478,46 @@ fail:
         _exit(127);
 }
 
-static int wait_pause_ready(const char *pause_path, pid_t pid, int err_fd, int ready_fd,
-                            struct pr_error *err)
+/* The --sysctl arguments of pause, as "NAME=VALUE" with NAME dotted. A name
+ * written with slashes ("net/ipv4/tcp_syncookies") has its dots and slashes
+ * swapped, as the runtimes do; what pause then sees is always dotted. */
+static char **pause_sysctls(const struct pod_plan *plan)
+{
+        const struct spec_map *m = plan->spec ? &plan->spec->security_context.sysctls : NULL;
+        char **v = NULL;
+
+        for (size_t i = 0; m && i < m->n; i++) {
+                _cleanup_free_ char *name = pr_strdup(m->items[i].key ? m->items[i].key : "");
+
+                if (strchr(name, '/'))
+                        for (char *p = name; *p; p++)
+                                *p = *p == '/' ? '.' : *p == '.' ? '/' : *p;
+                pr_strv_push_take(
+                    &v, pr_asprintf("%s=%s", name, m->items[i].value ? m->items[i].value : ""));
+        }
+        return v;
+}
+
+/* Exit codes PAUSE_EXIT_SYSCTL_* + N name the Nth sysctl. */
+static int pause_sysctl_error(const struct pod_plan *plan, int code, struct pr_error *err)
+{
+        _cleanup_strv_free_ char **sysctls = pause_sysctls(plan);
+        size_t n = pr_strv_len(sysctls);
+        bool write = code >= PAUSE_EXIT_SYSCTL_WRITE;
+        int i = code - (write ? PAUSE_EXIT_SYSCTL_WRITE : PAUSE_EXIT_SYSCTL_NAME);
+        const char *name = i >= 0 && (size_t)i < n ? sysctls[i] : "?";
+        const char *eq = strchr(name, '=');
+        int len = eq ? (int)(eq - name) : (int)strlen(name);
+
+        if (write)
+                return pr_err_msg(err, EIO,
+                                  "sysctl '%.*s': writing '%s' in the pod's namespaces failed", len,
+                                  name, eq ? eq + 1 : "");
+        return pr_err_msg(err, EINVAL, "sysctl '%.*s': not a name under /proc/sys", len, name);
+}
+
+static int wait_pause_ready(const struct pod_plan *plan, const char *pause_path, pid_t pid,
+                            int err_fd, int ready_fd, struct pr_error *err)
 {
         char byte;
         int e, status;
@@ -498,6 +536,9 @@ static int wait_pause_ready(const char *pause_path, pid_t pid, int err_fd, int r
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return pr_err(err, errno, "infra '%s': wait", pause_path);
+        if (WIFEXITED(status) && WEXITSTATUS(status) >= PAUSE_EXIT_SYSCTL_NAME &&
+            WEXITSTATUS(status) < PAUSE_EXIT_SYSCTL_WRITE + PAUSE_SYSCTL_MAX)
+                return pause_sysctl_error(plan, WEXITSTATUS(status), err);
         if (WIFEXITED(status))
                 return pr_err_msg(err, EIO, "infra '%s' exited with %d: %s", pause_path,
                                   WEXITSTATUS(status), pause_exit_reason(WEXITSTATUS(status)));
@@ -556,17 +597,26 @@ static uint64_t pause_clone_flags(const struct pod_plan *plan, bool userns)
  *   1. parent: clone3 returns; with a user namespace the child waits on go.
  *   2. parent: writes the child's uid_map and gid_map, then one byte on go.
  *   3. child: becomes root inside and execs pause; the parent waits for its
- *      ready byte (hostname set, lo up) or its exit code. */
+ *      ready byte (hostname set, lo up, sysctls written) or its exit code. */
 static int start_pause(const struct pod_plan *plan, const char *pause_path, const struct infra *ids,
                        pid_t *ret_pid, int *ret_pidfd, struct pr_error *err)
 {
         _cleanup_(pause_fds_close) struct pause_fds f = {-1, -1, {-1, -1}, {-1, -1}, {-1, -1}};
-        char *argv[] = {(char *)"podrun-pause", plan->host_network ? (char *)"" : plan->hostname,
-                        (char *)"3", NULL};
+        _cleanup_strv_free_ char **sysctls = pause_sysctls(plan);
+        _cleanup_strv_free_ char **argv = NULL;
         sigset_t all, old;
         int pidfd = -1, r;
         pid_t pid;
 
+        if (pr_strv_len(sysctls) > PAUSE_SYSCTL_MAX)
+                return pr_err_msg(err, E2BIG, "more than %d sysctls", PAUSE_SYSCTL_MAX);
+        pr_strv_push(&argv, "podrun-pause");
+        pr_strv_push(&argv, plan->host_network ? "" : plan->hostname);
+        pr_strv_push(&argv, "3");
+        for (size_t i = 0; sysctls && sysctls[i]; i++) {
+                pr_strv_push(&argv, "--sysctl");
+                pr_strv_push(&argv, sysctls[i]);
+        }
         r = open_pause_fds(pause_path, ids->userns, &f, err);
         if (r < 0)
                 return r;
@@ -588,7 +638,7 @@ static int start_pause(const struct pod_plan *plan, const char *pause_path, cons
                         r = pr_err(err, errno, "wake the infra process");
         }
         if (r >= 0)
-                r = wait_pause_ready(pause_path, pid, f.err[0], f.ready[0], err);
+                r = wait_pause_ready(plan, pause_path, pid, f.err[0], f.ready[0], err);
         if (r < 0) {
                 pr_killp(&pid);
                 (void)close(pidfd);

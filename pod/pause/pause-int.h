@@ -13,4 +13,9 @@ enum {
         PAUSE_EXIT_READY = 8,
         PAUSE_EXIT_DUMPABLE = 9,
         PAUSE_EXIT_USERNS = 10, /* set by infra.c's child before exec, never by pause */
+        /* The Nth --sysctl (from 0) failed: its name was refused, or writing
+         * its value was. A code per sysctl, so infra.c can name it. */
+        PAUSE_EXIT_SYSCTL_NAME = 32,
+        PAUSE_EXIT_SYSCTL_WRITE = 96,
+        PAUSE_SYSCTL_MAX = 64,
 };

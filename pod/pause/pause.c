@@ -5,14 +5,21 @@
  * SIGINT. It must never allocate, link libuv or podrun-core, print, or exit
  * with a code that does not say which step failed (infra.c decodes them).
  *
- *   podrun-pause HOSTNAME [READY_FD]
+ *   podrun-pause HOSTNAME [READY_FD [--sysctl NAME=VALUE]...]
  *
  * An empty HOSTNAME leaves the hostname and lo alone (hostNetwork: pause then
  * runs in the host's UTS and network namespaces).
  *
- * READY_FD, when given, gets one byte once the hostname is set and lo is up,
- * then is closed: infra_start() returns only after that. */
+ * Each --sysctl (a dotted name) is written to /proc/sys here, because
+ * /proc/sys/net and the IPC sysctls resolve to the namespaces of the process
+ * that opens them: pause is the one process in all of the pod's namespaces
+ * with full privilege there, and it runs before any container does.
+ *
+ * READY_FD, when given, gets one byte once the hostname is set, lo is up and
+ * the sysctls are written, then is closed: infra_start() returns only after
+ * that. */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <signal.h>
 #include <string.h>
@@ -61,6 +68,72 @@ static int bring_lo_up(void)
         return r;
 }
 
+/* "/proc/sys/" and NAME with dots as slashes into buf. Validation allowed
+ * only the safe, namespaced names already; this refuses anything that could
+ * still leave /proc/sys (a '/', an empty or ".." element, an overlong name)
+ * because pause runs with full privilege. */
+static int sysctl_path(const char *name, size_t name_len, char *buf, size_t size)
+{
+        static const char prefix[] = "/proc/sys/";
+        size_t n = sizeof(prefix) - 1;
+
+        if (name_len == 0 || name_len + n >= size || name[0] == '.' || name[name_len - 1] == '.')
+                return -1;
+        memcpy(buf, prefix, n);
+        for (size_t i = 0; i < name_len; i++) {
+                char ch = name[i];
+
+                if (ch == '/' || ch == '\0' || (ch == '.' && name[i + 1] == '.'))
+                        return -1;
+                buf[n++] = ch == '.' ? '/' : ch;
+        }
+        buf[n] = '\0';
+        return 0;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, s, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -1;
+                s += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* "NAME=VALUE" to /proc/sys; the exit code says which sysctl and which step. */
+static void apply_sysctl(const char *arg, int index)
+{
+        const char *eq = strchr(arg, '=');
+        char path[256];
+        int fd, r;
+
+        if (!eq || sysctl_path(arg, (size_t)(eq - arg), path, sizeof(path)) < 0)
+                _exit(PAUSE_EXIT_SYSCTL_NAME + index);
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                _exit(PAUSE_EXIT_SYSCTL_WRITE + index);
+        r = write_all(fd, eq + 1, strlen(eq + 1));
+        /* /proc/sys reports a refused value at write or, for some, at close. */
+        if (close(fd) < 0 || r < 0)
+                _exit(PAUSE_EXIT_SYSCTL_WRITE + index);
+}
+
+/* Checked before anything is done, so a bad command line changes nothing. */
+static void check_sysctl_args(int argc, char **argv)
+{
+        if ((argc - 3) % 2 != 0 || (argc - 3) / 2 > PAUSE_SYSCTL_MAX)
+                _exit(PAUSE_EXIT_USAGE);
+        for (int i = 3; i < argc; i += 2)
+                if (strcmp(argv[i], "--sysctl") != 0)
+                        _exit(PAUSE_EXIT_USAGE);
+}
+
 static void reap_all(void)
 {
         /* As PID 1 (shared pid namespace) or subreaper, every orphan of the
@@ -74,10 +147,11 @@ int main(int argc, char **argv)
         sigset_t set;
         int ready_fd = -1;
 
-        if (argc < 2 || argc > 3)
+        if (argc < 2)
                 _exit(PAUSE_EXIT_USAGE);
-        if (argc == 3 && (ready_fd = parse_fd(argv[2])) < 0)
+        if (argc >= 3 && (ready_fd = parse_fd(argv[2])) < 0)
                 _exit(PAUSE_EXIT_USAGE);
+        check_sysctl_args(argc, argv);
 
         /* Blocked signals are never discarded, even for a pid namespace's
          * PID 1 that has no handler, so sigwaitinfo() sees TERM and INT. */
@@ -98,6 +172,8 @@ int main(int argc, char **argv)
                 _exit(PAUSE_EXIT_HOSTNAME);
         if (argv[1][0] && bring_lo_up() < 0)
                 _exit(PAUSE_EXIT_LOOPBACK);
+        for (int i = 3; i < argc; i += 2)
+                apply_sysctl(argv[i + 1], (i - 3) / 2);
         if (ready_fd >= 0) {
                 ssize_t n;
 

@@ -303,3 +303,77 @@ Test(runtime, cgroup_namespace_view)
         cr_expect(strstr(out, "W EROFS\n"), "%s", out);
         t_pod_down(&p);
 }
+
+static char *read_sysctl(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        struct pr_error err = {};
+
+        cr_assert_geq(pr_read_file(path, 4096, &text, NULL, &err), 0, "%s", err.msg);
+        return PR_TAKE_PTR(text);
+}
+
+/* spec.securityContext.sysctls are written by the infra in the pod's own
+ * network and IPC namespaces before any container starts: a container reads
+ * them back, and the namespaces the test runs in keep their values. */
+Test(runtime, sysctls_in_pod_namespaces)
+{
+        struct spec_kv kv[] = {
+            {.key = (char *)"net.ipv4.ip_unprivileged_port_start", .value = (char *)"80"},
+            {.key = (char *)"kernel/shm_rmid_forced", .value = (char *)"1"},
+        };
+        _cleanup_free_ char *port_before =
+            read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+        _cleanup_free_ char *shm_before = read_sysctl("/proc/sys/kernel/shm_rmid_forced");
+        _cleanup_free_ char *out = NULL, *port_after = NULL, *shm_after = NULL;
+        struct tpod p;
+        struct tctr *t;
+
+        cr_assert_str_neq(port_before, "80\n", "pick another value: the host has 80 already");
+        t_pod_init(&p, "sysctl", false);
+        p.spec.security_context.sysctls = (struct spec_map){.n = 2, .items = kv};
+        t_pod_start(&p);
+        t = t_pod_add(&p, "reader",
+                      "sh|-c|echo PORT $(/probe cat "
+                      "/proc/sys/net/ipv4/ip_unprivileged_port_start);"
+                      " echo SHM $(/probe cat /proc/sys/kernel/shm_rmid_forced)");
+        out = t_run(&p, t, NULL);
+        cr_expect(strstr(out, "PORT 80\n"), "%s", out);
+        cr_expect(strstr(out, "SHM 1\n"), "%s", out);
+        port_after = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+        shm_after = read_sysctl("/proc/sys/kernel/shm_rmid_forced");
+        cr_expect_str_eq(port_after, port_before);
+        cr_expect_str_eq(shm_after, shm_before);
+        p.spec.security_context.sysctls = (struct spec_map){};
+        t_pod_down(&p);
+}
+
+/* A value the kernel refuses fails the infra's start, naming the sysctl,
+ * and leaves nothing behind. */
+Test(runtime, sysctl_refused_names_it)
+{
+        struct spec_kv kv[] = {
+            {.key = (char *)"net.ipv4.tcp_syncookies", .value = (char *)"1"},
+            {.key = (char *)"net.ipv4.tcp_keepalive_time", .value = (char *)"soon"},
+        };
+        struct pr_error err = {};
+        struct tpod p;
+
+        t_pod_init(&p, "sysctlbad", false);
+        p.spec.security_context.sysctls = (struct spec_map){.n = 2, .items = kv};
+        cr_assert_lt(infra_start(&p.plan, t_pause_path, &p.infra, &err), 0);
+        cr_expect_str_eq(err.msg,
+                         "pod 'sysctlbad': infra: sysctl 'net.ipv4.tcp_keepalive_time': writing "
+                         "'soon' in the pod's namespaces failed",
+                         "%s", err.msg);
+
+        /* Defensive: pause itself refuses a name that could leave /proc/sys. */
+        kv[1] = (struct spec_kv){.key = (char *)"net..ipv4", .value = (char *)"1"};
+        cr_assert_lt(infra_start(&p.plan, t_pause_path, &p.infra, &err), 0);
+        cr_expect_str_eq(err.msg,
+                         "pod 'sysctlbad': infra: sysctl 'net..ipv4': not a name under "
+                         "/proc/sys",
+                         "%s", err.msg);
+        p.spec.security_context.sysctls = (struct spec_map){};
+        t_pod_down(&p);
+}
