@@ -83,6 +83,7 @@ struct supervisor {
         bool infra_poll_open;
         uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
         uv_timer_t grace_timer;
+        uv_timer_t deadline_timer; /* activeDeadlineSeconds */
         bool grace_expired;
         bool kill_now;
         uint64_t grace_usec; /* the pod's, or what `down --grace-period` asked */

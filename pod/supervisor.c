@@ -841,6 +841,26 @@ static void on_infra_gone(uv_timer_t *t)
         stop_pod(sup, SUP_FAILED, !sup->opts->keep_completed);
 }
 
+/* activeDeadlineSeconds: kubelet fails the pod with these words and stops
+ * its containers by the normal termination sequence. */
+static void on_deadline(uv_timer_t *t)
+{
+        struct supervisor *sup = t->data;
+
+        if (sup->stage >= STAGE_STOP_APPS)
+                return;
+        pr_log_info("pod '%s': active deadline of %lld s passed; stopping", sup->plan->name,
+                    (long long)sup->plan->spec->active_deadline_seconds.value);
+        set_str(&sup->st->reason, "DeadlineExceeded");
+        set_str(&sup->st->message, "Pod was active on the node longer than the specified deadline");
+        sup->phase_forced = true;
+        sup->st->phase = STATE_PHASE_FAILED;
+        if (!sup->ready_sent)
+                fail_start(sup, pr_strdup("active deadline exceeded before every container had "
+                                          "started"));
+        stop_pod(sup, SUP_FAILED, !sup->opts->keep_completed);
+}
+
 static void infra_reap(struct supervisor *sup)
 {
         siginfo_t si = {};
@@ -948,6 +968,7 @@ static void close_loop_handles(struct supervisor *sup)
         close_if((uv_handle_t *)&sup->sig_hup);
         close_if((uv_handle_t *)&sup->sig_chld);
         close_if((uv_handle_t *)&sup->grace_timer);
+        close_if((uv_handle_t *)&sup->deadline_timer);
         for (size_t i = 0; i < sup->plan->n_containers; i++)
                 close_if((uv_handle_t *)&sup->ctrs[i].restart_timer);
         for (size_t i = 0; i < sup->plan->n_containers; i++)
@@ -1004,8 +1025,9 @@ static int init_handles(struct supervisor *sup)
         uv_signal_init(&sup->loop, &sup->sig_hup);
         uv_signal_init(&sup->loop, &sup->sig_chld);
         uv_timer_init(&sup->loop, &sup->grace_timer);
+        uv_timer_init(&sup->loop, &sup->deadline_timer);
         sup->sig_term.data = sup->sig_int.data = sup->sig_hup.data = sup->sig_chld.data = sup;
-        sup->grace_timer.data = sup;
+        sup->grace_timer.data = sup->deadline_timer.data = sup;
         for (size_t i = 0; i < sup->plan->n_containers; i++) {
                 struct sup_ctr *ctr = &sup->ctrs[i];
 
@@ -1119,6 +1141,11 @@ int sup_run(struct pod_plan *plan, const struct sup_options *opts, struct pr_err
                 sup->stage = STAGE_STOP_SIDECARS;
                 finish(sup);
         } else {
+                /* From the pod's start, as kubelet counts from its startTime. */
+                if (plan->spec && plan->spec->active_deadline_seconds.set)
+                        uv_timer_start(&sup->deadline_timer, on_deadline,
+                                       (uint64_t)plan->spec->active_deadline_seconds.value * 1000,
+                                       0);
                 start_next(sup);
         }
         if (loop_ok && run_loop(sup) < 0 && !sup->start_failed) {
