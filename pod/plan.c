@@ -720,6 +720,24 @@ static void free_imagep(struct image **img)
         *img = image_free(*img);
 }
 
+/* netsetup/ forwards TCP and UDP only; an SCTP hostPort must fail here,
+ * before anything is made, rather than silently become a TCP rule. With
+ * hostNetwork no rule is made: the container's own SCTP socket is the port. */
+static int check_host_ports(const struct pod_plan *plan, const struct spec_container *c,
+                            struct pr_error *err)
+{
+        for (size_t i = 0; !plan->host_network && i < c->n_ports; i++) {
+                const struct spec_port *p = &c->ports[i];
+
+                if (p->host_port > 0 && p->protocol == SPEC_PROTOCOL_SCTP)
+                        return pr_err_msg(err, EOPNOTSUPP,
+                                          "hostPort %d/SCTP: podrun forwards TCP and UDP "
+                                          "hostPorts only",
+                                          (int)p->host_port);
+        }
+        return 0;
+}
+
 static int build_container(struct pod_plan *plan, const struct spec_pod *spec,
                            const struct plan_options *opts, const char *node_name,
                            const struct spec_container *c, bool init, struct pr_error *err)
@@ -741,7 +759,9 @@ static int build_container(struct pod_plan *plan, const struct spec_pod *spec,
         pc->tty = c->tty;
         pc->stdin_open = c->stdin_open;
         x.pc = pc;
-        r = image_resolve(opts->root_dir, c->image, &img, err);
+        r = check_host_ports(plan, c, err);
+        if (r >= 0)
+                r = image_resolve(opts->root_dir, c->image, &img, err);
         if (r >= 0)
                 r = build_container_from_image(&x, img, err);
         env_scope_done(&x.scope);

@@ -257,6 +257,31 @@ Test(plan, never_policy_and_hostname, .init = setup, .fini = teardown)
         cr_assert_eq(b.plan->containers[1].grace_period_usec, 5 * PR_USEC_PER_SEC);
 }
 
+/* netsetup/ forwards TCP and UDP only: an SCTP hostPort is refused by the
+ * plan, before anything is made, rather than forwarded as TCP. */
+Test(plan, sctp_host_port_refused, .init = setup, .fini = teardown)
+{
+        _cleanup_(built_done) struct built b =
+            build(POD("  containers:\n  - name: a\n    image: app\n"
+                      "  - name: b\n    image: app\n    ports:\n"
+                      "    - containerPort: 80\n      hostPort: 8080\n"
+                      "    - containerPort: 9\n      hostPort: 9999\n      protocol: SCTP\n"));
+        _cleanup_(built_done) struct built own =
+            build(POD("  containers:\n  - name: a\n    image: app\n    ports:\n"
+                      "    - containerPort: 9\n      protocol: SCTP\n"));
+        _cleanup_(built_done) struct built host =
+            build(POD("  hostNetwork: true\n  containers:\n  - name: a\n    image: app\n"
+                      "    ports:\n    - containerPort: 9\n      hostPort: 9\n"
+                      "      protocol: SCTP\n"));
+
+        cr_assert_eq(b.r, -EOPNOTSUPP, "%s", b.err.msg);
+        cr_assert_str_eq(b.err.msg, "pod 'web': container 'b': hostPort 9999/SCTP: podrun forwards "
+                                    "TCP and UDP hostPorts only");
+        /* Without a hostPort, or with hostNetwork, no rule is made: fine. */
+        cr_assert_eq(own.r, 0, "%s", own.err.msg);
+        cr_assert_eq(host.r, 0, "%s", host.err.msg);
+}
+
 Test(plan, argv_semantics, .init = setup, .fini = teardown)
 {
         _cleanup_(built_done) struct built b = build(
