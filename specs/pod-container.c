@@ -488,8 +488,8 @@ static void f_resource_list(struct conv *c, const struct spec_node *n, void *dst
                 }
                 saved = conv_push_key(c, key->value);
                 conv_warning(c, key->pos,
-                             "ignored: podrun enforces cpu, memory and "
-                             "ephemeral-storage only");
+                             "ignored: podrun enforces cpu and memory only "
+                             "(and ignores ephemeral-storage)");
                 conv_pop(c, saved);
         }
         (void)conv_object(c, &copy, dst, &resource_list_desc);
@@ -512,7 +512,7 @@ static const struct field volume_mount_fields[] = {
         { "mountPropagation", f_enum, VM(propagation), &spec_mount_propagation_table },
         { "name", f_string, VM(name), NULL },
         { "readOnly", f_bool, VM(read_only), NULL },
-        { "recursiveReadOnly", f_ignored, 0, "podrun makes read-only mounts non-recursively" },
+        { "recursiveReadOnly", f_ignored, 0, "podrun makes every read-only mount recursively read-only" },
         { "subPath", f_string, VM(sub_path), NULL },
         { "subPathExpr", f_string, VM(sub_path_expr), NULL },
 };

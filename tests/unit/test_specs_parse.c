@@ -573,6 +573,10 @@ Test(specs_parse, warnings_for_fields_one_host_cannot_honour)
                  "      seLinuxOptions: {level: s0}\n"
                  "    resources:\n"
                  "      limits: {nvidia.com/gpu: 1}\n"
+                 "    volumeMounts:\n"
+                 "    - {name: v, mountPath: /v, readOnly: true, recursiveReadOnly: Disabled}\n"
+                 "  volumes:\n"
+                 "  - {name: v, emptyDir: {}}\n"
                  "status:\n"
                  "  phase: Running\n");
         cr_assert_eq(l.r, 0, "%s", l.text);
@@ -594,8 +598,10 @@ Test(specs_parse, warnings_for_fields_one_host_cannot_honour)
             "p.yaml:17:7: warning: spec.containers[0].securityContext.seLinuxOptions: "
             "ignored: podrun does not apply SELinux labels\n"
             "p.yaml:19:16: warning: spec.containers[0].resources.limits.nvidia.com/gpu: "
-            "ignored: podrun enforces cpu, memory and ephemeral-storage only\n"
-            "p.yaml:20:1: warning: status: ignored: podrun reports the status itself\n");
+            "ignored: podrun enforces cpu and memory only (and ignores ephemeral-storage)\n"
+            "p.yaml:21:67: warning: spec.containers[0].volumeMounts[0].recursiveReadOnly: "
+            "ignored: podrun makes every read-only mount recursively read-only\n"
+            "p.yaml:24:1: warning: status: ignored: podrun reports the status itself\n");
         loaded_done(&l);
 }
 
