@@ -6,14 +6,10 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <json-c/json.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,152 +21,14 @@
 #include "pod/state.h"
 #include "pod/supervisor.h"
 #include "specs/specs.h"
-
-static char tmp[64];
-static char cg_parent[64];
-static char *podrun, *root_dir, *run_dir, *netns_dir;
-
-struct out {
-        int status;
-        char *text;
-};
-
-static void out_done(struct out *o)
-{
-        free(o->text);
-}
-
-/* Runs podrun with the test's dirs; stdout and stderr together. */
-static struct out podrun_run(const char *fmt, ...)
-{
-        struct out o = {};
-        _cleanup_free_ char *args = NULL, *cmd = NULL;
-        size_t len = 0, cap = 4096;
-        va_list ap;
-        FILE *f;
-        int n, st;
-
-        va_start(ap, fmt);
-        n = vasprintf(&args, fmt, ap);
-        va_end(ap);
-        cr_assert_geq(n, 0);
-        cmd = pr_asprintf("PODRUN_NETNS_DIR=%s PODRUN_CGROUP_PARENT=%s %s --root %s --run-dir %s "
-                          "%s 2>&1",
-                          netns_dir, cg_parent, podrun, root_dir, run_dir, args);
-        f = popen(cmd, "r");
-        cr_assert_not_null(f);
-        o.text = pr_malloc(cap);
-        while ((n = (int)fread(o.text + len, 1, cap - len - 1, f)) > 0) {
-                len += (size_t)n;
-                if (cap - len < 2)
-                        o.text = pr_realloc(o.text, cap *= 2);
-        }
-        o.text[len] = '\0';
-        st = pclose(f);
-        o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return o;
-}
-
-static char *write_manifest(const char *name, const char *text)
-{
-        char *path = pr_asprintf("%s/%s.yaml", tmp, name);
-        struct pr_error err = {};
-
-        cr_assert_eq(pr_write_file_atomic(path, text, strlen(text), 0644, &err), 0, "%s", err.msg);
-        return path;
-}
+#include "tests/integration/e2e_common.h"
 
 static void setup(void)
 {
-        const char *build = getenv("PODRUN_BUILD_DIR"), *src = getenv("PODRUN_SOURCE_DIR");
-        _cleanup_free_ char *import = NULL;
-        struct pr_error err = {};
-
-        if (geteuid() != 0)
-                cr_skip_test("needs root");
-        if (!build || !src)
-                cr_skip_test("PODRUN_BUILD_DIR and PODRUN_SOURCE_DIR are not set");
-        if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
-                cr_skip_test("unshare: %s", strerror(errno));
-        cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-        /* Relative: the pods' cgroups nest beneath this test's own. */
-        snprintf(cg_parent, sizeof(cg_parent), "podrun-e2e-%d", (int)getpid());
-        snprintf(tmp, sizeof(tmp), "/tmp/podrun-e2e-XXXXXX");
-        cr_assert_not_null(mkdtemp(tmp));
-        podrun = pr_asprintf("%s/pod/cli/podrun", build);
-        root_dir = pr_asprintf("%s/root", tmp);
-        run_dir = pr_asprintf("%s/run", tmp);
-        netns_dir = pr_asprintf("%s/netns", tmp);
-        cr_assert_eq(pr_mkdir_p(run_dir, 0755, &err), 0);
-        import = pr_asprintf("%s/.ci/busybox-image %s %s >/dev/null", src, podrun, root_dir);
-        cr_assert_eq(system(import), 0, "importing the busybox image failed");
+        e2e_setup("e2e");
 }
 
-/* Whatever a failed test left: pods taken down, then the directory. */
-static void teardown(void)
-{
-        _cleanup_free_ char *rmdir_parent = NULL;
-        _cleanup_strv_free_ char **names = NULL;
-        struct pr_error err = {};
-
-        if (!run_dir)
-                return;
-        if (state_list(run_dir, &names, &err) >= 0)
-                for (size_t i = 0; names[i]; i++) {
-                        struct out o = podrun_run("down %s", names[i]);
-                        out_done(&o);
-                }
-        (void)pr_rm_rf(tmp, &err);
-        rmdir_parent = pr_asprintf("find /sys/fs/cgroup -maxdepth 6 -type d -name '%s' "
-                                   "-exec rmdir {} + 2>/dev/null",
-                                   cg_parent);
-        (void)!system(rmdir_parent);
-        free(podrun);
-        free(root_dir);
-        free(run_dir);
-        free(netns_dir);
-}
-
-TestSuite(pod_e2e, .init = setup, .fini = teardown, .timeout = 60);
-
-static struct pod_state *read_state(const char *name)
-{
-        _cleanup_free_ char *path = state_path(run_dir, name);
-        struct pod_state *st = NULL;
-        struct pr_error err = {};
-
-        cr_assert_eq(state_read(path, &st, &err), 0, "%s", err.msg);
-        return st;
-}
-
-static bool mounts_mention(const char *what)
-{
-        _cleanup_free_ char *data = NULL;
-        struct pr_error err = {};
-
-        cr_assert_eq(pr_read_file("/proc/self/mountinfo", 1 << 22, &data, NULL, &err), 0);
-        return strstr(data, what) != NULL;
-}
-
-/* After down: no state, no mount under our dirs, and no recorded process. */
-static void assert_clean(const char *name, const struct pod_state *st)
-{
-        _cleanup_free_ char *pod_dir = state_pod_dir(run_dir, name);
-        _cleanup_free_ char *logs = pr_asprintf("%s/pods/%s", root_dir, name);
-        _cleanup_free_ char *netns = pr_asprintf("%s/podrun-%s", netns_dir, name);
-
-        cr_assert_eq(access(pod_dir, F_OK), -1, "'%s' is left", pod_dir);
-        cr_assert_eq(access(logs, F_OK), -1, "'%s' is left", logs);
-        cr_assert_eq(access(netns, F_OK), -1, "'%s' is left", netns);
-        cr_assert_not(mounts_mention(tmp), "a mount under '%s' is left", tmp);
-        if (!st)
-                return;
-        cr_assert_not(state_proc_alive(&st->supervisor), "the supervisor is still running");
-        cr_assert_not(state_proc_alive(&st->infra), "the infra is still running");
-        for (size_t i = 0; i < st->n_containers; i++)
-                cr_assert_not(state_proc_alive(&st->containers[i].proc),
-                              "container '%s' is still running", st->containers[i].name);
-}
+TestSuite(pod_e2e, .init = setup, .fini = e2e_teardown, .timeout = 60);
 
 static const char one_pod[] = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: one\n"
                               "spec:\n  terminationGracePeriodSeconds: 1\n"
@@ -185,61 +43,48 @@ static const char three_pod[] =
     "while :; do sleep 0.1; done']\n"
     "  - name: c\n    image: busybox\n    args: [sh, -c, 'exec sleep 600']\n";
 
-static json_object *jget(json_object *o, const char *path)
-{
-        _cleanup_free_ char *copy = pr_strdup(path);
-        char *save = NULL;
-
-        for (char *k = strtok_r(copy, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) {
-                if (json_object_is_type(o, json_type_array))
-                        o = json_object_array_get_idx(o, (size_t)atoi(k));
-                else if (!json_object_object_get_ex(o, k, &o))
-                        o = NULL;
-        }
-        return o;
-}
-
 static void up_ps_inspect_down(const char *name, const char *manifest, unsigned n)
 {
-        _cleanup_free_ char *file = write_manifest(name, manifest), *ready = NULL;
+        _cleanup_free_ char *file = e2e_write_manifest(name, manifest), *ready = NULL;
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct out up, ps, in, down;
+        struct e2e_out up, ps, in, down;
         json_object *o;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "up: %s", up.text);
         cr_assert(pr_startswith(up.text, name), "up printed '%s'", up.text);
-        ps = podrun_run("ps");
+        ps = e2e_podrun("ps");
         cr_assert_eq(ps.status, 0, "%s", ps.text);
         ready = pr_asprintf("%u/%u", n, n);
         cr_assert(strstr(ps.text, "Running") && strstr(ps.text, ready), "ps: %s", ps.text);
-        in = podrun_run("inspect %s", name);
+        in = e2e_podrun("inspect %s", name);
         cr_assert_eq(in.status, 0, "%s", in.text);
         o = json_tokener_parse(in.text);
         cr_assert_not_null(o, "inspect printed: %s", in.text);
-        cr_assert_str_eq(json_object_get_string(jget(o, "phase")), "Running");
-        cr_assert_eq(json_object_array_length(jget(o, "containerStatuses")), n);
+        cr_assert_str_eq(json_object_get_string(e2e_jget(o, "phase")), "Running");
+        cr_assert_eq(json_object_array_length(e2e_jget(o, "containerStatuses")), n);
         for (unsigned i = 0; i < n; i++) {
-                json_object *c = json_object_array_get_idx(jget(o, "containerStatuses"), i);
+                json_object *c = json_object_array_get_idx(e2e_jget(o, "containerStatuses"), i);
                 _cleanup_free_ char *id = NULL;
 
-                cr_assert_not_null(jget(c, "state.running.startedAt"), "%s", in.text);
-                cr_assert(json_object_get_boolean(jget(c, "ready")));
-                cr_assert_eq(json_object_get_int(jget(c, "restartCount")), 0);
-                id = pr_asprintf("podrun://%s/%s/0", name, json_object_get_string(jget(c, "name")));
-                cr_assert_str_eq(json_object_get_string(jget(c, "containerID")), id);
-                cr_assert_str_eq(json_object_get_string(jget(c, "image")),
+                cr_assert_not_null(e2e_jget(c, "state.running.startedAt"), "%s", in.text);
+                cr_assert(json_object_get_boolean(e2e_jget(c, "ready")));
+                cr_assert_eq(json_object_get_int(e2e_jget(c, "restartCount")), 0);
+                id = pr_asprintf("podrun://%s/%s/0", name,
+                                 json_object_get_string(e2e_jget(c, "name")));
+                cr_assert_str_eq(json_object_get_string(e2e_jget(c, "containerID")), id);
+                cr_assert_str_eq(json_object_get_string(e2e_jget(c, "image")),
                                  "docker.io/library/busybox:latest");
         }
-        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.type")), "Ready");
-        cr_assert_str_eq(json_object_get_string(jget(o, "conditions.4.status")), "True");
+        cr_assert_str_eq(json_object_get_string(e2e_jget(o, "conditions.4.type")), "Ready");
+        cr_assert_str_eq(json_object_get_string(e2e_jget(o, "conditions.4.status")), "True");
         json_object_put(o);
-        st = read_state(name);
+        st = e2e_read_state(name);
         cr_assert(state_proc_alive(&st->supervisor));
-        down = podrun_run("down %s", name);
+        down = e2e_podrun("down %s", name);
         cr_assert_eq(down.status, 0, "down: %s", down.text);
-        assert_clean(name, st);
-        out_done(&up), out_done(&ps), out_done(&in), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, name, st);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in), e2e_out_done(&down);
 }
 
 Test(pod_e2e, one_container_up_ps_inspect_down)
@@ -254,148 +99,147 @@ Test(pod_e2e, three_containers_up_ps_inspect_down)
 
 Test(pod_e2e, missing_binary_is_a_start_error_and_leaves_nothing)
 {
-        _cleanup_free_ char *file = write_manifest(
+        _cleanup_free_ char *file = e2e_write_manifest(
             "bad", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\n"
                    "spec:\n  containers:\n  - name: ok\n    image: busybox\n"
                    "    command: [sleep, '600']\n"
                    "  - name: broken\n    image: busybox\n    command: [/bin/nosuch]\n");
-        struct out up = podrun_run("up -d %s", file);
+        struct e2e_out up = e2e_podrun("up -d %s", file);
 
         cr_assert_eq(up.status, 1, "up: %s", up.text);
         cr_assert(strstr(up.text, "StartError"), "%s", up.text);
         cr_assert(strstr(up.text, "/bin/nosuch"), "%s", up.text);
         cr_assert(strstr(up.text, "broken"), "%s", up.text);
-        assert_clean("bad", NULL);
-        out_done(&up);
+        e2e_assert_clean(e2e_root_dir, "bad", NULL);
+        e2e_out_done(&up);
 }
 
 Test(pod_e2e, name_in_use_and_replace)
 {
-        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
         _cleanup_(state_freep) struct pod_state *first = NULL, *second = NULL;
-        struct out a, b, c, d;
+        struct e2e_out a, b, c, d;
 
-        a = podrun_run("up -d %s", file);
+        a = e2e_podrun("up -d %s", file);
         cr_assert_eq(a.status, 0, "%s", a.text);
-        first = read_state("one");
-        b = podrun_run("up -d %s", file);
+        first = e2e_read_state("one");
+        b = e2e_podrun("up -d %s", file);
         cr_assert_eq(b.status, 1, "%s", b.text);
         cr_assert(strstr(b.text, "pod 'one' already exists"), "%s", b.text);
-        c = podrun_run("up -d --replace %s", file);
+        c = e2e_podrun("up -d --replace %s", file);
         cr_assert_eq(c.status, 0, "%s", c.text);
-        second = read_state("one");
+        second = e2e_read_state("one");
         cr_assert_str_neq(first->uid, second->uid);
         cr_assert_not(state_proc_alive(&first->supervisor));
         cr_assert_not(state_proc_alive(&first->containers[0].proc));
         cr_assert(state_proc_alive(&second->supervisor));
-        d = podrun_run("down one");
+        d = e2e_podrun("down one");
         cr_assert_eq(d.status, 0, "%s", d.text);
-        assert_clean("one", second);
-        out_done(&a), out_done(&b), out_done(&c), out_done(&d);
+        e2e_assert_clean(e2e_root_dir, "one", second);
+        e2e_out_done(&a), e2e_out_done(&b), e2e_out_done(&c), e2e_out_done(&d);
 }
 
 Test(pod_e2e, killed_supervisor_ps_tells_down_cleans)
 {
-        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct out up, ps, down, again;
+        struct e2e_out up, ps, down, again;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        st = read_state("one");
+        st = e2e_read_state("one");
         cr_assert_eq(kill(st->supervisor.pid, SIGKILL), 0);
-        while (state_proc_alive(&st->supervisor))
-                usleep(10000);
-        ps = podrun_run("ps");
+        e2e_wait_gone(&st->supervisor, 20);
+        ps = e2e_podrun("ps");
         cr_assert(strstr(ps.text, "SupervisorLost"), "ps: %s", ps.text);
-        down = podrun_run("down one");
+        down = e2e_podrun("down one");
         cr_assert_eq(down.status, 0, "down: %s", down.text);
-        assert_clean("one", st);
-        again = podrun_run("down one");
+        e2e_assert_clean(e2e_root_dir, "one", st);
+        again = e2e_podrun("down one");
         cr_assert_eq(again.status, 1);
         cr_assert(strstr(again.text, "pod 'one' not found"), "%s", again.text);
-        out_done(&up), out_done(&ps), out_done(&down), out_done(&again);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&down), e2e_out_done(&again);
 }
 
 /* As after a reboot: every process gone, the run dir (and its mounts) gone,
  * only the files under --root left. */
 Test(pod_e2e, vanished_run_dir)
 {
-        _cleanup_free_ char *file = write_manifest("one", one_pod);
+        _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
         _cleanup_free_ char *umount = NULL;
         _cleanup_(state_freep) struct pod_state *st = NULL;
         struct pr_error err = {};
-        struct out up, ps, down, again;
+        struct e2e_out up, ps, down, again;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        st = read_state("one");
+        st = e2e_read_state("one");
         (void)kill(st->supervisor.pid, SIGKILL);
         (void)kill(st->containers[0].proc.pid, SIGKILL);
         (void)kill(st->infra.pid, SIGKILL);
-        while (state_proc_alive(&st->supervisor) || state_proc_alive(&st->infra) ||
-               state_proc_alive(&st->containers[0].proc))
-                usleep(10000);
+        e2e_wait_gone(&st->supervisor, 20);
+        e2e_wait_gone(&st->infra, 20);
+        e2e_wait_gone(&st->containers[0].proc, 20);
         umount = pr_asprintf("awk '$5 ~ \"^%s/\" {print $5}' /proc/self/mountinfo | sort -r | "
                              "xargs -r -n1 umount -l",
-                             tmp);
+                             e2e_tmp);
         cr_assert_eq(system(umount), 0);
-        cr_assert_eq(pr_rm_rf(run_dir, &err), 0, "%s", err.msg);
-        ps = podrun_run("ps -a");
+        cr_assert_eq(pr_rm_rf(e2e_run_dir, &err), 0, "%s", err.msg);
+        ps = e2e_podrun("ps -a");
         cr_assert_eq(ps.status, 0, "%s", ps.text);
         cr_assert_null(strstr(ps.text, "one"), "ps: %s", ps.text);
-        down = podrun_run("down one");
+        down = e2e_podrun("down one");
         cr_assert_eq(down.status, 0, "down: %s", down.text);
-        assert_clean("one", st);
-        again = podrun_run("down one");
+        e2e_assert_clean(e2e_root_dir, "one", st);
+        again = e2e_podrun("down one");
         cr_assert_eq(again.status, 1, "%s", again.text);
-        out_done(&up), out_done(&ps), out_done(&down), out_done(&again);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&down), e2e_out_done(&again);
 }
 
 Test(pod_e2e, down_of_unknown_pod_names_it)
 {
-        struct out o = podrun_run("down nosuchpod");
+        struct e2e_out o = e2e_podrun("down nosuchpod");
 
         cr_assert_eq(o.status, 1);
         cr_assert(strstr(o.text, "pod 'nosuchpod' not found"), "%s", o.text);
-        out_done(&o);
+        e2e_out_done(&o);
 }
 
 Test(pod_e2e, pod_ip_in_ps_and_inspect)
 {
-        _cleanup_free_ char *file = write_manifest("one", one_pod);
-        struct out up, in, down;
+        _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
+        struct e2e_out up, in, down;
         json_object *o;
         const char *ip;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        in = podrun_run("inspect one");
+        in = e2e_podrun("inspect one");
         o = json_tokener_parse(in.text);
         cr_assert_not_null(o, "%s", in.text);
-        ip = json_object_get_string(jget(o, "podIP"));
+        ip = json_object_get_string(e2e_jget(o, "podIP"));
         cr_assert(ip && pr_startswith(ip, "10."), "podIP: %s", in.text);
-        cr_assert_str_eq(json_object_get_string(jget(o, "podIPs.0.ip")), ip);
+        cr_assert_str_eq(json_object_get_string(e2e_jget(o, "podIPs.0.ip")), ip);
         json_object_put(o);
-        down = podrun_run("down one");
+        down = e2e_podrun("down one");
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("one", NULL);
-        out_done(&up), out_done(&in), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "one", NULL);
+        e2e_out_done(&up), e2e_out_done(&in), e2e_out_done(&down);
 }
 
 Test(pod_e2e, foreground_exit_status_follows_the_phase)
 {
-        _cleanup_free_ char *ok =
-            write_manifest("fine", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\nspec:\n"
-                                   "  restartPolicy: Never\n  initContainers:\n  - name: first\n"
-                                   "    image: busybox\n    command: [sh, -c, 'echo from init']\n"
-                                   "  containers:\n  - name: main\n    image: busybox\n"
-                                   "    command: [sh, -c, 'echo hello; echo oops >&2']\n");
-        _cleanup_free_ char *bad = write_manifest(
+        _cleanup_free_ char *ok = e2e_write_manifest(
+            "fine", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\nspec:\n"
+                    "  restartPolicy: Never\n  initContainers:\n  - name: first\n"
+                    "    image: busybox\n    command: [sh, -c, 'echo from init']\n"
+                    "  containers:\n  - name: main\n    image: busybox\n"
+                    "    command: [sh, -c, 'echo hello; echo oops >&2']\n");
+        _cleanup_free_ char *bad = e2e_write_manifest(
             "sad", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sad\nspec:\n"
                    "  restartPolicy: Never\n  containers:\n  - name: main\n"
                    "    image: busybox\n    command: [sh, -c, 'echo bye; exit 3']\n");
-        struct out a = podrun_run("up %s", ok), b = podrun_run("up %s", bad);
+        struct e2e_out a = e2e_podrun("up %s", ok), b = e2e_podrun("up %s", bad);
 
         cr_assert_eq(a.status, 0, "%s", a.text);
         cr_assert(strstr(a.text, "first | from init\n"), "%s", a.text);
@@ -405,99 +249,97 @@ Test(pod_e2e, foreground_exit_status_follows_the_phase)
         cr_assert_null(strstr(a.text, "close clean"), "%s", a.text);
         cr_assert_eq(b.status, 1, "%s", b.text);
         cr_assert(strstr(b.text, "main | bye\n"), "%s", b.text);
-        assert_clean("fine", NULL);
-        assert_clean("sad", NULL);
-        out_done(&a), out_done(&b);
+        e2e_assert_clean(e2e_root_dir, "fine", NULL);
+        e2e_assert_clean(e2e_root_dir, "sad", NULL);
+        e2e_out_done(&a), e2e_out_done(&b);
 }
 
 Test(pod_e2e, completed_detached_pod_is_kept_until_down)
 {
         _cleanup_free_ char *file =
-            write_manifest("done", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: done\nspec:\n"
-                                   "  restartPolicy: Never\n  containers:\n  - name: main\n"
-                                   "    image: busybox\n    command: [sh, -c, 'echo done']\n");
+            e2e_write_manifest("done", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: done\nspec:\n"
+                                       "  restartPolicy: Never\n  containers:\n  - name: main\n"
+                                       "    image: busybox\n    command: [sh, -c, 'echo done']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL;
         _cleanup_free_ char *log = NULL, *log_path = NULL;
-        struct out up, ps, psa, in, down;
+        struct e2e_out up, ps, psa, in, down;
         struct pr_error err = {};
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
         /* The supervisor ends once the pod completed; wait for it by pid. */
-        st = read_state("done");
-        while (state_proc_alive(&st->supervisor))
-                usleep(10000);
-        ps = podrun_run("ps");
+        st = e2e_read_state("done");
+        e2e_wait_gone(&st->supervisor, 20);
+        ps = e2e_podrun("ps");
         cr_assert_null(strstr(ps.text, "done "), "ps without -a: %s", ps.text);
-        psa = podrun_run("ps -a");
+        psa = e2e_podrun("ps -a");
         cr_assert(strstr(psa.text, "Completed"), "ps -a: %s", psa.text);
-        in = podrun_run("inspect done");
+        in = e2e_podrun("inspect done");
         cr_assert(strstr(in.text, "\"phase\":\"Succeeded\""), "%s", in.text);
         cr_assert(strstr(in.text, "\"exitCode\":0"), "%s", in.text);
-        log_path = pr_asprintf("%s/pods/done/supervisor.log", run_dir);
+        log_path = pr_asprintf("%s/pods/done/supervisor.log", e2e_run_dir);
         if (pr_read_file(log_path, 1 << 20, &log, NULL, &err) >= 0)
                 cr_assert_null(strstr(log, "close clean"), "%s", log);
-        down = podrun_run("down done");
+        down = e2e_podrun("down done");
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("done", st);
-        out_done(&up), out_done(&ps), out_done(&psa), out_done(&in), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "done", st);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&psa), e2e_out_done(&in),
+            e2e_out_done(&down);
+}
+
+static bool restarted_4_times(const struct pod_state *st)
+{
+        return st->containers[0].restart_count >= 4;
 }
 
 Test(pod_e2e, restarts_with_back_off)
 {
-        _cleanup_free_ char *file =
-            write_manifest("crash", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crash\nspec:\n"
-                                    "  terminationGracePeriodSeconds: 1\n  containers:\n"
-                                    "  - name: main\n    image: busybox\n"
-                                    "    command: [sh, -c, 'echo run; exit 2']\n");
+        _cleanup_free_ char *file = e2e_write_manifest(
+            "crash", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crash\nspec:\n"
+                     "  terminationGracePeriodSeconds: 1\n  containers:\n"
+                     "  - name: main\n    image: busybox\n"
+                     "    command: [sh, -c, 'echo run; exit 2']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct out up, down;
+        struct e2e_out up, down;
         uint64_t start = pr_now_mono_usec();
 
-        up = podrun_run("up -d --backoff-base 100ms %s", file);
+        up = e2e_podrun("up -d --backoff-base 100ms %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
         /* 0, 100, 200, 400 ms: four restarts within about a second. */
-        for (;;) {
-                st = state_free(st);
-                st = read_state("crash");
-                if (st->containers[0].restart_count >= 4 ||
-                    pr_now_mono_usec() - start > 10 * PR_USEC_PER_SEC)
-                        break;
-                usleep(50000);
-        }
+        st = e2e_wait_state("crash", restarted_4_times, 10, "fewer than 4 restarts");
         cr_assert_geq(st->containers[0].restart_count, 4);
         cr_assert(pr_now_mono_usec() - start >= 700 * PR_USEC_PER_MSEC, "no back-off at all");
         cr_assert(st->containers[0].has_last);
         cr_assert_eq(st->containers[0].last.exit_code, 2);
         cr_assert_str_eq(st->containers[0].last.reason, "Error");
-        down = podrun_run("down crash");
+        down = e2e_podrun("down crash");
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("crash", NULL);
-        out_done(&up), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "crash", NULL);
+        e2e_out_done(&up), e2e_out_done(&down);
 }
 
 Test(pod_e2e, sigterm_ignored_takes_the_grace_period)
 {
-        _cleanup_free_ char *file = write_manifest(
+        _cleanup_free_ char *file = e2e_write_manifest(
             "stubborn", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n"
                         "  terminationGracePeriodSeconds: 2\n  containers:\n"
                         "  - name: main\n    image: busybox\n    command: [sleep, '600']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct out up, down;
+        struct e2e_out up, down;
         uint64_t t0, dt;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        st = read_state("stubborn");
+        st = e2e_read_state("stubborn");
         t0 = pr_now_mono_usec();
-        down = podrun_run("down stubborn");
+        down = e2e_podrun("down stubborn");
         dt = pr_now_mono_usec() - t0;
         cr_assert_eq(down.status, 0, "%s", down.text);
         /* PID 1 without a handler ignores SIGTERM: SIGKILL after the grace period. */
         cr_assert_geq(dt, 2 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
         cr_assert_lt(dt, 5 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
-        assert_clean("stubborn", st);
-        out_done(&up), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "stubborn", st);
+        e2e_out_done(&up), e2e_out_done(&down);
 }
 
 /* ---- the supervisor in this very process ---------------------------- */
@@ -542,14 +384,15 @@ static int run_in_process(const char *yaml, struct captured *cap, struct pr_erro
             pr_asprintf("%s/pod/pause/podrun-pause", getenv("PODRUN_BUILD_DIR"));
         _cleanup_free_ char *pod_dir = NULL;
         struct spec_diags diags = {};
-        struct plan_options po = {.root_dir = root_dir, .run_dir = run_dir, .netns_dir = netns_dir};
-        struct cg_options cg = {.parent = cg_parent};
+        struct plan_options po = {
+            .root_dir = e2e_root_dir, .run_dir = e2e_run_dir, .netns_dir = e2e_netns_dir};
+        struct cg_options cg = {.parent = e2e_cg_parent};
         struct sup_options so = {.pause_path = pause,
                                  .cgroups = &cg,
                                  .cgroups_required = true,
-                                 .run_dir = run_dir,
-                                 .root_dir = root_dir,
-                                 .netns_dir = netns_dir,
+                                 .run_dir = e2e_run_dir,
+                                 .root_dir = e2e_root_dir,
+                                 .netns_dir = e2e_netns_dir,
                                  .on_output = capture,
                                  .on_ready = ready,
                                  .userdata = cap};
@@ -559,7 +402,7 @@ static int run_in_process(const char *yaml, struct captured *cap, struct pr_erro
         spec_diags_done(&diags);
         cr_assert_eq(r, 0, "%s", err->msg);
         cr_assert_eq(plan_build(&f->pods[0], &po, &plan, err), 0, "%s", err->msg);
-        pod_dir = state_pod_dir(run_dir, plan->name);
+        pod_dir = state_pod_dir(e2e_run_dir, plan->name);
         lock = state_lock(pod_dir, true, false, err);
         cr_assert_geq(lock, 0, "%s", err->msg);
         r = sup_run(plan, &so, err);
@@ -593,7 +436,7 @@ Test(pod_e2e, supervisor_in_process_reaps_and_closes_clean)
         /* No child of ours is left, not even a zombie. */
         cr_assert_eq(waitid(P_ALL, 0, &si, WEXITED | WNOHANG), -1);
         cr_assert_eq(errno, ECHILD);
-        assert_clean("inproc", NULL);
+        e2e_assert_clean(e2e_root_dir, "inproc", NULL);
         free(cap.text);
 }
 
@@ -612,38 +455,38 @@ Test(pod_e2e, supervisor_in_process_reports_a_start_error)
         cr_assert_lt(cap.ready_r, 0);
         cr_assert(strstr(err.msg, "pod 'nostart': container 'a': StartError"), "%s", err.msg);
         cr_assert(strstr(err.msg, "/no/such/binary"), "%s", err.msg);
-        assert_clean("nostart", NULL);
+        e2e_assert_clean(e2e_root_dir, "nostart", NULL);
         free(cap.text);
 }
 
 Test(pod_e2e, down_grace_period_overrides_the_pods)
 {
-        _cleanup_free_ char *file = write_manifest(
+        _cleanup_free_ char *file = e2e_write_manifest(
             "stubborn", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n"
                         "  terminationGracePeriodSeconds: 30\n  containers:\n"
                         "  - name: main\n    image: busybox\n    command: [sleep, '600']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct out up, bad, down;
+        struct e2e_out up, bad, down;
         uint64_t t0, dt;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        st = read_state("stubborn");
-        bad = podrun_run("down --grace-period soon stubborn");
+        st = e2e_read_state("stubborn");
+        bad = e2e_podrun("down --grace-period soon stubborn");
         cr_assert_eq(bad.status, 2, "%s", bad.text);
         t0 = pr_now_mono_usec();
-        down = podrun_run("down --grace-period 1 stubborn");
+        down = e2e_podrun("down --grace-period 1 stubborn");
         dt = pr_now_mono_usec() - t0;
         cr_assert_eq(down.status, 0, "%s", down.text);
         cr_assert_geq(dt, 1 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
         cr_assert_lt(dt, 4 * PR_USEC_PER_SEC, "down took %llu ms", (unsigned long long)dt / 1000);
-        assert_clean("stubborn", st);
-        out_done(&up), out_done(&bad), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "stubborn", st);
+        e2e_out_done(&up), e2e_out_done(&bad), e2e_out_done(&down);
 }
 
 Test(pod_e2e, several_pods_in_one_file)
 {
-        _cleanup_free_ char *file = write_manifest(
+        _cleanup_free_ char *file = e2e_write_manifest(
             "two", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: first\nspec:\n"
                    "  terminationGracePeriodSeconds: 1\n  containers:\n"
                    "  - name: main\n    image: busybox\n    command: [sleep, '600']\n"
@@ -651,52 +494,51 @@ Test(pod_e2e, several_pods_in_one_file)
                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: second\nspec:\n"
                    "  terminationGracePeriodSeconds: 1\n  containers:\n"
                    "  - name: main\n    image: busybox\n    command: [sleep, '600']\n");
-        struct out fg, up, ps, down;
+        struct e2e_out fg, up, ps, down;
 
-        fg = podrun_run("up %s", file);
+        fg = e2e_podrun("up %s", file);
         cr_assert_eq(fg.status, 2, "the foreground takes one pod: %s", fg.text);
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
         cr_assert(strstr(up.text, "first\nsecond\n"), "%s", up.text);
-        ps = podrun_run("ps");
+        ps = e2e_podrun("ps");
         cr_assert(strstr(ps.text, "first ") && strstr(ps.text, "second "), "%s", ps.text);
-        down = podrun_run("down -f %s", file);
+        down = e2e_podrun("down -f %s", file);
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("first", NULL);
-        assert_clean("second", NULL);
-        out_done(&fg), out_done(&up), out_done(&ps), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "first", NULL);
+        e2e_assert_clean(e2e_root_dir, "second", NULL);
+        e2e_out_done(&fg), e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&down);
 }
 
 Test(pod_e2e, memory_limit_and_oom_killed)
 {
-        _cleanup_free_ char *file = write_manifest(
+        _cleanup_free_ char *file = e2e_write_manifest(
             "mem", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: mem\nspec:\n"
                    "  restartPolicy: Never\n  containers:\n  - name: hog\n    image: busybox\n"
                    "    command: [sh, -c, 'x=a; while :; do x=$x$x; done']\n"
                    "    resources:\n      limits:\n        memory: 32Mi\n");
         _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
-        struct out up, in, down;
+        struct e2e_out up, in, down;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        st = read_state("mem");
-        while (state_proc_alive(&st->supervisor))
-                usleep(20000);
-        end = read_state("mem");
+        st = e2e_read_state("mem");
+        e2e_wait_gone(&st->supervisor, 20);
+        end = e2e_read_state("mem");
         cr_assert_eq(end->containers[0].cur.state, STATE_CTR_TERMINATED);
         cr_assert_str_eq(end->containers[0].cur.reason, "OOMKilled");
         cr_assert_eq(end->containers[0].cur.exit_code, 137);
-        in = podrun_run("inspect mem");
+        in = e2e_podrun("inspect mem");
         cr_assert(strstr(in.text, "\"reason\":\"OOMKilled\""), "%s", in.text);
-        down = podrun_run("down mem");
+        down = e2e_podrun("down mem");
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("mem", st);
-        out_done(&up), out_done(&in), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "mem", st);
+        e2e_out_done(&up), e2e_out_done(&in), e2e_out_done(&down);
 }
 
 Test(pod_e2e, termination_message)
 {
-        _cleanup_free_ char *file = write_manifest(
+        _cleanup_free_ char *file = e2e_write_manifest(
             "msg", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: msg\nspec:\n"
                    "  restartPolicy: Never\n  containers:\n"
                    "  - name: file\n    image: busybox\n"
@@ -705,31 +547,30 @@ Test(pod_e2e, termination_message)
                    "    terminationMessagePolicy: FallbackToLogsOnError\n"
                    "    command: [sh, -c, 'echo first; echo last words; exit 4']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
-        struct out up, down;
+        struct e2e_out up, down;
 
-        up = podrun_run("up -d %s", file);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
-        st = read_state("msg");
-        while (state_proc_alive(&st->supervisor))
-                usleep(20000);
-        end = read_state("msg");
+        st = e2e_read_state("msg");
+        e2e_wait_gone(&st->supervisor, 20);
+        end = e2e_read_state("msg");
         cr_assert_str_eq(end->containers[0].cur.message, "all done");
         cr_assert_eq(end->containers[1].cur.exit_code, 4);
         cr_assert(strstr(end->containers[1].cur.message, "last words"), "%s",
                   end->containers[1].cur.message);
-        down = podrun_run("down msg");
+        down = e2e_podrun("down msg");
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("msg", st);
-        out_done(&up), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "msg", st);
+        e2e_out_done(&up), e2e_out_done(&down);
 }
 
 /* Apps get their stop signal first; sidecars only once the apps are gone. */
 Test(pod_e2e, sidecars_stop_after_the_apps)
 {
-        _cleanup_free_ char *dir = pr_asprintf("%s/order", tmp), *yaml = NULL, *file = NULL;
-        _cleanup_free_ char *path = pr_asprintf("%s/order/log", tmp), *text = NULL;
+        _cleanup_free_ char *dir = pr_asprintf("%s/order", e2e_tmp), *yaml = NULL, *file = NULL;
+        _cleanup_free_ char *path = pr_asprintf("%s/order/log", e2e_tmp), *text = NULL;
         struct pr_error err = {};
-        struct out up, down;
+        struct e2e_out up, down;
 
         yaml = pr_asprintf(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: order\nspec:\n"
@@ -742,66 +583,66 @@ Test(pod_e2e, sidecars_stop_after_the_apps)
             "sleep 600 & wait']\n    volumeMounts:\n    - {name: o, mountPath: /o}\n"
             "  volumes:\n  - name: o\n    hostPath: {path: %s, type: DirectoryOrCreate}\n",
             dir);
-        file = write_manifest("order", yaml);
-        up = podrun_run("up -d %s", file);
+        file = e2e_write_manifest("order", yaml);
+        up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
         usleep(200000); /* let both shells install their traps */
-        down = podrun_run("down order");
+        down = e2e_podrun("down order");
         cr_assert_eq(down.status, 0, "%s", down.text);
         cr_assert_eq(pr_read_file(path, 4096, &text, NULL, &err), 0, "%s", err.msg);
         cr_assert_str_eq(text, "app\nside\n");
-        assert_clean("order", NULL);
-        out_done(&up), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "order", NULL);
+        e2e_out_done(&up), e2e_out_done(&down);
 }
 
 Test(pod_e2e, init_containers_show_progress)
 {
-        _cleanup_free_ char *file =
-            write_manifest("init", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init\nspec:\n"
-                                   "  terminationGracePeriodSeconds: 1\n  initContainers:\n"
-                                   "  - name: one\n    image: busybox\n    command: [sleep, '1']\n"
-                                   "  - name: two\n    image: busybox\n    command: [sleep, '1']\n"
-                                   "  containers:\n  - name: app\n    image: busybox\n"
-                                   "    command: [sleep, '600']\n");
-        struct out bg = podrun_run("up -d %s >/dev/null 2>&1 &", file), down;
+        _cleanup_free_ char *file = e2e_write_manifest(
+            "init", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init\nspec:\n"
+                    "  terminationGracePeriodSeconds: 1\n  initContainers:\n"
+                    "  - name: one\n    image: busybox\n    command: [sleep, '1']\n"
+                    "  - name: two\n    image: busybox\n    command: [sleep, '1']\n"
+                    "  containers:\n  - name: app\n    image: busybox\n"
+                    "    command: [sleep, '600']\n");
+        struct e2e_out bg = e2e_podrun("up -d %s >/dev/null 2>&1 &", file), down;
         bool saw0 = false, saw1 = false, running = false;
         uint64_t start = pr_now_mono_usec();
 
         cr_assert_eq(bg.status, 0);
         while (!running && pr_now_mono_usec() - start < 15 * PR_USEC_PER_SEC) {
-                struct out ps = podrun_run("ps");
+                struct e2e_out ps = e2e_podrun("ps");
 
                 saw0 |= strstr(ps.text, "Init:0/2") != NULL;
                 saw1 |= strstr(ps.text, "Init:1/2") != NULL;
                 running = strstr(ps.text, "Running") != NULL;
-                out_done(&ps);
+                e2e_out_done(&ps);
                 usleep(50000);
         }
         cr_assert(saw0 && saw1 && running, "Init:0/2 %d, Init:1/2 %d, Running %d", saw0, saw1,
                   running);
-        down = podrun_run("down init");
+        down = e2e_podrun("down init");
         cr_assert_eq(down.status, 0, "%s", down.text);
-        assert_clean("init", NULL);
-        out_done(&bg), out_done(&down);
+        e2e_assert_clean(e2e_root_dir, "init", NULL);
+        e2e_out_done(&bg), e2e_out_done(&down);
 }
 
 /* Ctrl-C reaches the whole foreground process group (podrun and the infra
  * with it): the pod stops, up exits 0, nothing is left. */
 Test(pod_e2e, ctrl_c_stops_a_foreground_pod)
 {
-        _cleanup_free_ char *file = write_manifest("one", one_pod);
-        _cleanup_free_ char *out_path = pr_asprintf("%s/fg.out", tmp);
-        _cleanup_free_ char *status_path = pr_asprintf("%s/status", tmp);
-        _cleanup_free_ char *script_path = pr_asprintf("%s/ctrl-c.sh", tmp);
+        _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
+        _cleanup_free_ char *out_path = pr_asprintf("%s/fg.out", e2e_tmp);
+        _cleanup_free_ char *status_path = pr_asprintf("%s/status", e2e_tmp);
+        _cleanup_free_ char *script_path = pr_asprintf("%s/ctrl-c.sh", e2e_tmp);
+        _cleanup_free_ char *prefix = e2e_podrun_prefix(e2e_root_dir);
         _cleanup_free_ char *script = NULL, *cmd = NULL, *status = NULL, *out = NULL;
         struct pr_error err = {};
 
-        script = pr_asprintf(
-            "PODRUN_NETNS_DIR=%s PODRUN_CGROUP_PARENT=%s setsid %s --root %s --run-dir %s "
-            "up %s >%s 2>&1 & pid=$!\n"
-            "for i in $(seq 200); do grep -q 'main | hello' %s && break; sleep 0.05; done\n"
-            "kill -INT -$pid\nwait $pid\necho $? >%s\n",
-            netns_dir, cg_parent, podrun, root_dir, run_dir, file, out_path, out_path, status_path);
+        script = pr_asprintf("setsid %s up %s >%s 2>&1 & pid=$!\n"
+                             "for i in $(seq 200); do grep -q 'main | hello' %s && break; "
+                             "sleep 0.05; done\n"
+                             "kill -INT -$pid\nwait $pid\necho $? >%s\n",
+                             prefix, file, out_path, out_path, status_path);
         cr_assert_eq(pr_write_file_atomic(script_path, script, strlen(script), 0644, &err), 0);
         /* Bounded, so a broken stop cannot hang the suite. */
         cmd = pr_asprintf("timeout -s KILL 30 bash %s", script_path);
@@ -810,5 +651,5 @@ Test(pod_e2e, ctrl_c_stops_a_foreground_pod)
         cr_assert_eq(pr_read_file(out_path, 1 << 16, &out, NULL, &err), 0, "%s", err.msg);
         cr_assert_str_eq(status, "0\n", "%s", out);
         cr_assert(strstr(out, "Interrupt received; stopping"), "%s", out);
-        assert_clean("one", NULL);
+        e2e_assert_clean(e2e_root_dir, "one", NULL);
 }
