@@ -199,6 +199,29 @@ static void check_sysctls(struct val_ctx *c)
                 check_sysctl(c, i, &m->items[i], dup[i]);
 }
 
+/* validateHostUsers: a user namespace does not own the host's namespaces,
+ * so the pod's root could not administer them. The API server's paths are
+ * spelled so ("HostPID", "HostIPC"); the position is where each was written. */
+static void check_host_users(struct val_ctx *c)
+{
+        static const char *const written[] = {"spec.hostNetwork", "spec.hostPID", "spec.hostIPC"};
+        static const char *const reported[] = {"spec.hostNetwork", "spec.HostPID", "spec.HostIPC"};
+        const bool on[] = {c->pod->host_network, c->pod->host_pid, c->pod->host_ipc};
+
+        if (!c->pod->host_users.set || c->pod->host_users.value)
+                return;
+        for (size_t i = 0; i < PR_ELEMENTSOF(on); i++) {
+                struct spec_pos pos;
+
+                if (!on[i])
+                        continue;
+                pos = spec_pod_field_pos(c->pod, written[i]);
+                c->pos_override = &pos;
+                val_forbidden(c, reported[i], "when `pod.Spec.HostUsers` is false");
+                c->pos_override = NULL;
+        }
+}
+
 void val_pod_security(struct val_ctx *c)
 {
         const struct spec_pod_security *s = &c->pod->security_context;
@@ -226,6 +249,7 @@ void val_pod_security(struct val_ctx *c)
         }
         check_sysctls(c);
         check_seccomp(c, base, &s->seccomp);
+        check_host_users(c);
 }
 
 /* Linux capability names, in the kernel's order (linux/capability.h). */

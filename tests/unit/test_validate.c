@@ -391,6 +391,32 @@ Test(validate, dns_policy_none)
         cr_expect_str_eq(o3, "");
 }
 
+/* validateHostUsers: a user namespace with any of the host's namespaces. */
+Test(validate, host_users_false_forbids_host_namespaces)
+{
+        static const char head[] = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
+                                   "  containers: [{name: app, image: busybox}]\n"
+                                   "  hostUsers: false\n";
+        _cleanup_free_ char *y1 = pr_asprintf("%s  hostPID: true\n", head);
+        _cleanup_free_ char *y2 = pr_asprintf("%s  hostNetwork: false\n", head);
+        _cleanup_free_ char *y3 = pr_strdup("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n"
+                                            "spec:\n  containers: [{name: app, image: busybox}]\n"
+                                            "  hostUsers: true\n  hostIPC: true\n");
+        _cleanup_free_ char *o1 = NULL, *o2 = NULL, *o3 = NULL;
+        int r;
+
+        o1 = load_yaml(y1, &r);
+        cr_expect_eq(r, -EINVAL);
+        cr_expect_str_eq(o1, "t.yaml:8:12: error: spec.HostPID: Forbidden: when "
+                             "`pod.Spec.HostUsers` is false\n");
+        o2 = load_yaml(y2, &r);
+        cr_expect_eq(r, 0, "%s", o2);
+        cr_expect_str_eq(o2, "");
+        o3 = load_yaml(y3, &r);
+        cr_expect_eq(r, 0, "%s", o3);
+        cr_expect_str_eq(o3, "");
+}
+
 Test(validate, sysctl_allowlist)
 {
         static const struct {
