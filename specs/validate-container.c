@@ -239,6 +239,10 @@ static void check_mounts(struct val_ctx *c, const char *base, const struct spec_
                         val_forbidden(c, pp,
                                       "Bidirectional mount propagation is available only to "
                                       "privileged containers");
+                else if (m->propagation == SPEC_PROPAGATION_HOST_TO_CONTAINER ||
+                         m->propagation == SPEC_PROPAGATION_BIDIRECTIONAL)
+                        val_warning(c, pp,
+                                    "ignored: podrun makes every mount private, as with None");
         }
 }
 
@@ -272,9 +276,29 @@ static void check_request(struct val_ctx *c, const char *base, const char *name,
         c->pos_override = NULL;
 }
 
+/* Valid, but nothing on one host enforces it: kubelet would evict the pod
+ * past the limit, podrun lets it grow. */
+static void warn_ephemeral_storage(struct val_ctx *c, const char *base, const char *list,
+                                   const struct spec_quantity *q)
+{
+        _cleanup_free_ char *p = NULL;
+
+        if (!q->set || val_quantity_sign(q) < 0)
+                return;
+        p = val_path("%s.%s[ephemeral-storage]", base, list);
+        c->pos_override = q->pos.line ? &q->pos : NULL;
+        val_warning(c, p,
+                    "ignored: podrun does not enforce ephemeral-storage (only the downward "
+                    "API reads it)");
+        c->pos_override = NULL;
+}
+
 static void check_resources(struct val_ctx *c, const char *base, const struct spec_resources *r)
 {
         _cleanup_free_ char *rp = val_path("%s.resources", base);
+
+        warn_ephemeral_storage(c, rp, "limits", &r->limits.ephemeral_storage);
+        warn_ephemeral_storage(c, rp, "requests", &r->requests.ephemeral_storage);
 
         check_quantity(c, rp, "limits", "cpu", &r->limits.cpu);
         check_quantity(c, rp, "limits", "memory", &r->limits.memory);
@@ -305,6 +329,13 @@ static void check_common(struct val_ctx *c, const char *base, const struct spec_
         check_mounts(c, base, ctr);
         check_resources(c, base, &ctr->resources);
         val_container_security(c, base, &ctr->security_context);
+        if (ctr->stdin_once) {
+                _cleanup_free_ char *sp = val_path("%s.stdinOnce", base);
+
+                /* Without attach there is no first client whose leaving
+                 * would close stdin. */
+                val_warning(c, sp, "ignored: podrun has no attach, so stdin stays open");
+        }
 }
 
 static void check_app_containers(struct val_ctx *c)

@@ -284,6 +284,14 @@ static bool check_source(struct val_ctx *c, const char *base, const struct spec_
                     val_quantity_sign(&v->empty_dir.size_limit) < 0) {
                         p = val_path("%s.emptyDir.sizeLimit", base);
                         val_forbidden(c, p, "SizeLimit field must be a valid resource quantity");
+                } else if (v->empty_dir.size_limit.set &&
+                           v->empty_dir.medium == SPEC_MEDIUM_DEFAULT) {
+                        /* Only a tmpfs has a size to set; kubelet would evict a pod
+                         * whose disk emptyDir grows past it. */
+                        p = val_path("%s.emptyDir.sizeLimit", base);
+                        val_warning(c, p,
+                                    "ignored: podrun limits the size of a Memory emptyDir "
+                                    "only; this one on disk may grow past it");
                 }
                 break;
         case SPEC_VOLUME_HOST_PATH:

@@ -1,7 +1,8 @@
 /* End to end: the built `podrun validate` on every sample (valid, exit 0)
- * and on every manifest of tests/data/invalid and tests/data/bad (exit 2,
- * stderr exactly the lines of its NAME.err, each as "podrun: LINE", where
- * the file is named from the source root: tests/data/bad/NAME.yaml).
+ * and on every manifest of tests/data/invalid and tests/data/bad (exit 2)
+ * and tests/data/warnings (exit 0), stderr exactly the lines of its
+ * NAME.err, each as "podrun: LINE", where the file is named from the
+ * source root: tests/data/bad/NAME.yaml).
  * Needs no root and touches nothing but two unlinked temporary files. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -140,8 +141,8 @@ static char *prefix_lines(const char *text)
 }
 
 /* Runs from the source root on "tests/data/SUB/NAME.yaml", the path the
- * golden files name. */
-static int check_invalid_dir(const char *sub)
+ * golden files name; every file must exit with want_status. */
+static int check_golden_dir(const char *sub, int want_status)
 {
         const char *src = env_dir("PODRUN_SOURCE_DIR");
         _cleanup_free_ char *dir = pr_asprintf("%s/tests/data/%s", src, sub);
@@ -167,7 +168,8 @@ static int check_invalid_dir(const char *sub)
                 expected = slurp_fd(fd);
                 want = prefix_lines(expected);
                 r = run_podrun(src, args);
-                cr_expect_eq(r.status, 2, "%s/%s: exit %d, want 2", sub, name, r.status);
+                cr_expect_eq(r.status, want_status, "%s/%s: exit %d, want %d", sub, name, r.status,
+                             want_status);
                 cr_expect_str_eq(r.err, want, "%s/%s: stderr differs", sub, name);
                 cr_expect_str_eq(r.out, "", "%s/%s: printed a summary", sub, name);
                 run_done(&r);
@@ -198,12 +200,19 @@ Test(validate_cli, samples_are_valid)
 
 Test(validate_cli, invalid_manifests_print_exactly_their_findings)
 {
-        cr_expect_gt(check_invalid_dir("invalid"), 10);
+        cr_expect_gt(check_golden_dir("invalid", 2), 10);
 }
 
 Test(validate_cli, bad_manifests_print_exactly_their_findings)
 {
-        (void)check_invalid_dir("bad");
+        (void)check_golden_dir("bad", 2);
+}
+
+/* Valid manifests with fields podrun cannot honour: exit 0, and a warning
+ * for each saying what podrun does instead. */
+Test(validate_cli, unhonoured_fields_print_exactly_their_warnings)
+{
+        cr_expect_gt(check_golden_dir("warnings", 0), 0);
 }
 
 Test(validate_cli, any_invalid_file_fails_the_run_but_all_are_checked)
@@ -290,7 +299,7 @@ Test(validate_cli, summary_describes_the_pod)
             "    - {name: data, mountPath: /data, readOnly: true}\n"
             "    - {name: host, mountPath: /host, subPath: logs}\n"
             "  volumes:\n"
-            "  - {name: data, emptyDir: {sizeLimit: 1G}}\n"
+            "  - {name: data, emptyDir: {medium: Memory, sizeLimit: 1G}}\n"
             "  - {name: host, hostPath: {path: /var/log}}\n";
         static const char want[] =
             "Name:           demo\n"
@@ -322,7 +331,7 @@ Test(validate_cli, summary_describes_the_pod)
             "    Mounts:     /data from data (ro)\n"
             "                /host from host (subPath logs) (rw)\n"
             "Volumes:\n"
-            "  data: emptyDir, sizeLimit 1G\n"
+            "  data: emptyDir, medium Memory, sizeLimit 1G\n"
             "  host: hostPath /var/log\n";
         char path[] = "/tmp/podrun-validate-cli-XXXXXX.yaml";
         _cleanup_close_ int fd = mkostemps(path, 5, O_CLOEXEC);

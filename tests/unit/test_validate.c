@@ -315,10 +315,43 @@ Test(validate, quantities_compared_exactly)
         cr_assert_eq(spec_quantity_parse("1", &r->limits.ephemeral_storage), 0);
         out = validate_pod(&pod, &n);
         cr_expect_eq(n, 1, "%s", out);
-        cr_expect_str_eq(out, "t.yaml:1:1: error: spec.containers[0].resources.requests: Invalid "
-                              "value: \"1000000001n\": must be less than or equal to "
-                              "ephemeral-storage limit of 1\n");
+        cr_expect_str_eq(out,
+                         "t.yaml:1:1: warning: spec.containers[0].resources.limits[ephemeral-"
+                         "storage]: ignored: podrun does not enforce ephemeral-storage (only "
+                         "the downward API reads it)\n"
+                         "t.yaml:1:1: warning: spec.containers[0].resources.requests[ephemeral-"
+                         "storage]: ignored: podrun does not enforce ephemeral-storage (only "
+                         "the downward API reads it)\n"
+                         "t.yaml:1:1: error: spec.containers[0].resources.requests: Invalid "
+                         "value: \"1000000001n\": must be less than or equal to "
+                         "ephemeral-storage limit of 1\n");
         spec_pod_done(&pod);
+}
+
+/* Valid fields nothing on one host honours: a warning each, no error. */
+Test(validate, unhonoured_fields_warn)
+{
+        static const char yaml[] =
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
+            "  containers:\n  - name: app\n    image: busybox\n    stdinOnce: true\n"
+            "    volumeMounts:\n    - {name: d, mountPath: /d, mountPropagation: Bidirectional}\n"
+            "    - {name: m, mountPath: /m, mountPropagation: None}\n"
+            "    securityContext: {privileged: true}\n"
+            "  volumes:\n  - {name: d, emptyDir: {sizeLimit: 1Gi}}\n"
+            "  - {name: m, emptyDir: {medium: Memory, sizeLimit: 1Gi}}\n";
+        _cleanup_free_ char *out = NULL;
+        int r;
+
+        out = load_yaml(yaml, &r);
+        cr_expect_eq(r, 0, "%s", out);
+        cr_expect_str_eq(out, "t.yaml:9:16: warning: spec.containers[0].stdinOnce: ignored: podrun "
+                              "has no attach, so stdin stays open\n"
+                              "t.yaml:11:50: warning: spec.containers[0].volumeMounts[0]."
+                              "mountPropagation: ignored: podrun makes every mount private, as "
+                              "with None\n"
+                              "t.yaml:15:37: warning: spec.volumes[0].emptyDir.sizeLimit: ignored: "
+                              "podrun limits the size of a Memory emptyDir only; this one on disk "
+                              "may grow past it\n");
 }
 
 Test(validate, capability_names)
