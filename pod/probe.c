@@ -329,6 +329,7 @@ static void on_kill_timer(uv_timer_t *t)
                  * cuts it and still gives the signal its 2 s. */
                 probe_action_cancel(p->hook);
                 p->hook = NULL;
+                p->hook_kind = HOOK_NONE;
                 p->kill_signalled = true;
                 sup_signal_ctr(p->ctr, p->ctr->pc->stop_signal);
                 uv_timer_start(&p->kill_timer, on_kill_timer, MIN_SIGNAL_GRACE_USEC / 1000, 0);
