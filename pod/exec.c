@@ -365,8 +365,9 @@ static void filters_free(struct sock_fprog *f, size_t n)
 static int copy_seccomp(pid_t pid, struct sock_fprog **ret, size_t *ret_n, struct pr_error *err)
 {
         struct sock_fprog *f = NULL;
+        siginfo_t si = {};
         size_t n = 0;
-        int status, sig = 0, r = 0;
+        int sig = 0, r = 0;
 
         if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0)
                 return pr_err(err, errno, "container pid %d: seccomp: ptrace seize", (int)pid);
@@ -374,18 +375,22 @@ static int copy_seccomp(pid_t pid, struct sock_fprog **ret, size_t *ret_n, struc
                 r = pr_err(err, errno, "container pid %d: seccomp: ptrace interrupt", (int)pid);
                 goto detach;
         }
-        while (waitpid(pid, &status, __WALL) < 0)
+        /* WNOWAIT: PID 1 may be the caller's own child (the supervisor's
+         * exec probes), and an exit found here must stay for its owner,
+         * which reaps it by pidfd. The stop itself is dropped on detach. */
+        while (waitid(P_PID, (id_t)pid, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL) < 0)
                 if (errno != EINTR) {
                         r = pr_err(err, errno, "container pid %d: seccomp: wait", (int)pid);
                         goto detach;
                 }
-        if (!WIFSTOPPED(status)) {
+        if (si.si_code != CLD_TRAPPED && si.si_code != CLD_STOPPED) {
                 r = pr_err_msg(err, ESRCH, "container pid %d is gone", (int)pid);
                 goto out;
         }
-        /* A signal that arrived first is handed back on detach. */
-        if (status >> 16 == 0)
-                sig = WSTOPSIG(status);
+        /* A signal that arrived first is handed back on detach; the
+         * interrupt's own stop carries an event in the high bits. */
+        if (si.si_status >> 8 == 0)
+                sig = si.si_status & 0x7f;
         for (;;) {
                 long len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)n, NULL);
                 struct sock_fprog *p;
