@@ -20,6 +20,7 @@
 #include "pod/base/error.h"
 #include "pod/base/fs.h"
 #include "pod/base/util.h"
+#include "pod/cgroup.h"
 #include "pod/plan.h"
 #include "pod/runtime.h"
 #include "pod/security.h"
@@ -114,6 +115,40 @@ void t_teardown(void)
                 cr_expect_eq(pr_rm_rf(t_tmp, &err), 0, "%s", err.msg);
         free(t_image_dir);
         free(t_pause_path);
+}
+
+/* ---- a pod cgroup -------------------------------------------------------- */
+
+static char cg_parent[64];
+
+int t_cg_pod_create(const char *name, struct cg **ret, struct pr_error *err)
+{
+        struct cg_options opts = {.parent = cg_parent};
+
+        (void)snprintf(cg_parent, sizeof(cg_parent), "podrun-test-%d", (int)getpid());
+        return cg_pod_create(&opts, name, ret, err);
+}
+
+void t_cg_pod_remove(struct cg **pod)
+{
+        static const char *const slots[] = {"memory",  "cpu",     "cpuacct", "pids",
+                                            "freezer", "devices", "unified"};
+        struct pr_error err = {};
+
+        if (!*pod)
+                return;
+        /* Kills every container process the test left, too. */
+        (void)cg_remove(*pod, &err);
+        for (size_t i = 0; i < PR_ELEMENTSOF(slots); i++) {
+                const char *p = cg_get_path(*pod, slots[i]);
+                _cleanup_free_ char *dir = p ? pr_strdup(p) : NULL;
+
+                if (dir) {
+                        *strrchr(dir, '/') = '\0';
+                        (void)rmdir(dir);
+                }
+        }
+        *pod = cg_free(*pod);
 }
 
 /* ---- hand-built plans --------------------------------------------------- */
@@ -260,13 +295,18 @@ void t_pod_start(struct tpod *p)
         t_track(p->infra.pidfd);
 }
 
-void t_spawn(struct tpod *p, struct tctr *t)
+void t_spawn_with(struct tpod *p, struct tctr *t, const struct ctr_spawn_opts *opts)
 {
         struct pr_error err = {};
 
-        cr_assert_eq(ctr_spawn(&p->plan, &t->c, &p->infra, NULL, &t->proc, &err), 0, "%s", err.msg);
+        cr_assert_eq(ctr_spawn(&p->plan, &t->c, &p->infra, opts, &t->proc, &err), 0, "%s", err.msg);
         t->started = true;
         t_track(t->proc.pidfd);
+}
+
+void t_spawn(struct tpod *p, struct tctr *t)
+{
+        t_spawn_with(p, t, NULL);
 }
 
 /* Appends what fd has until EOF (or, with until, until that text shows). */

@@ -14,6 +14,7 @@
 #define MAX_CTRS 4
 #define MAX_MOUNTS 4
 
+struct cg;
 struct pr_error;
 
 extern char t_tmp[64];
@@ -40,12 +41,19 @@ struct tpod {
 void t_setup(void);
 void t_track(int pidfd);
 void t_teardown(void);
+/* A pod cgroup "name" under a parent named after this test process. */
+int t_cg_pod_create(const char *name, struct cg **ret, struct pr_error *err);
+/* Removes the pod cgroup, killing what is left in it, and its parent in
+ * every hierarchy; frees and clears *pod. NULL-safe. */
+void t_cg_pod_remove(struct cg **pod);
 void t_pod_init(struct tpod *p, const char *name, bool share_pid);
 struct tctr *t_pod_add(struct tpod *p, const char *name, const char *args);
 void t_mount(struct tctr *t, const struct plan_volume *v, const char *target, const char *sub_path,
              bool read_only);
 void t_pod_start(struct tpod *p);
 void t_spawn(struct tpod *p, struct tctr *t);
+/* t_spawn() with ctr_spawn()'s options (an after_clone hook, a profile). */
+void t_spawn_with(struct tpod *p, struct tctr *t, const struct ctr_spawn_opts *opts);
 char *t_read_output(int fd, const char *until);
 int t_start_result(struct tctr *t, struct pr_error *err);
 int t_wait_exit(struct tctr *t);

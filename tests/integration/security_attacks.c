@@ -22,40 +22,20 @@
 #include "pod/security.h"
 #include "tests/integration/runtime_common.h"
 
-static char parent[64];
 static struct cg *pod_cg;
 
 static void setup(void)
 {
-        struct cg_options opts = {};
         struct pr_error err = {};
 
         t_setup();
-        (void)snprintf(parent, sizeof(parent), "podrun-test-%d", (int)getpid());
-        opts.parent = parent;
-        if (cg_pod_create(&opts, "attacks", &pod_cg, &err) < 0)
+        if (t_cg_pod_create("attacks", &pod_cg, &err) < 0)
                 cr_skip_test("no cgroups: %s", err.msg);
 }
 
 static void teardown(void)
 {
-        static const char *const slots[] = {"memory",  "cpu",     "cpuacct", "pids",
-                                            "freezer", "devices", "unified"};
-        struct pr_error err = {};
-
-        if (pod_cg) {
-                (void)cg_remove(pod_cg, &err);
-                for (size_t i = 0; i < PR_ELEMENTSOF(slots); i++) {
-                        const char *p = cg_get_path(pod_cg, slots[i]);
-                        _cleanup_free_ char *dir = p ? pr_strdup(p) : NULL;
-
-                        if (dir) {
-                                *strrchr(dir, '/') = '\0';
-                                (void)rmdir(dir);
-                        }
-                }
-                pod_cg = cg_free(pod_cg);
-        }
+        t_cg_pod_remove(&pod_cg);
         t_teardown();
 }
 
