@@ -239,7 +239,6 @@ struct probe_ctr {
         uv_timer_t kill_timer;
         unsigned refs; /* one for the owner, one per handle closing */
         bool closed;
-        bool warned;
         /* The current instance: */
         uint64_t start_usec; /* CLOCK_MONOTONIC */
         bool post_start_done;
@@ -317,6 +316,7 @@ static bool pod_stopping(const struct probe_ctr *p)
 /* ---- killing a container: liveness, startup, postStart ------------------ */
 
 static bool start_pre_stop(struct probe_ctr *p, bool for_pod);
+static const char *unsupported(const struct spec_handler *h);
 
 static void on_kill_timer(uv_timer_t *t)
 {
@@ -435,7 +435,7 @@ static bool start_pre_stop(struct probe_ctr *p, bool for_pod)
 {
         const struct spec_handler *h = &p->ctr->pc->spec->lifecycle.pre_stop;
 
-        if (p->pre_stop_ran || h->type == SPEC_HANDLER_NONE || !p->ctr->inst)
+        if (p->pre_stop_ran || h->type == SPEC_HANDLER_NONE || unsupported(h) || !p->ctr->inst)
                 return false;
         if (p->hook) {
                 /* postStart still running: kubelet's kill does not wait for it. */
@@ -530,20 +530,36 @@ static const struct spec_probe *spec_probe_of(const struct spec_container *c, en
                                      : &c->readiness_probe;
 }
 
-static bool usable(const struct probe_ctr *p, const struct spec_handler *h, const char *what)
+/* Why podrun cannot run a handler, or NULL. */
+static const char *unsupported(const struct spec_handler *h)
 {
-        const char *why =
-            h->type == SPEC_HANDLER_GRPC ? "grpc handlers are not supported"
-            : h->type == SPEC_HANDLER_HTTP_GET && h->http_get.scheme == SPEC_SCHEME_HTTPS
-                ? "httpGet with scheme HTTPS is not supported"
-                : NULL;
+        if (h->type == SPEC_HANDLER_GRPC)
+                return "grpc handlers are not supported";
+        if (h->type == SPEC_HANDLER_HTTP_GET && h->http_get.scheme == SPEC_SCHEME_HTTPS)
+                return "httpGet with scheme HTTPS is not supported";
+        return NULL;
+}
 
-        if (!why)
-                return true;
-        if (!p->warned)
-                pr_log_warn("pod '%s': container '%s': %s: %s; it is ignored",
-                            p->ctr->sup->plan->name, p->ctr->pc->name, what, why);
-        return false;
+void probe_warn_unsupported(const struct pod_plan *plan)
+{
+        for (size_t i = 0; i < plan->n_containers; i++) {
+                const struct spec_container *sc = plan->containers[i].spec;
+                const struct {
+                        const char *what;
+                        const struct spec_handler *h;
+                } hs[] = {
+                    {"startupProbe", sc ? &sc->startup_probe.handler : NULL},
+                    {"livenessProbe", sc ? &sc->liveness_probe.handler : NULL},
+                    {"readinessProbe", sc ? &sc->readiness_probe.handler : NULL},
+                    {"postStart", sc ? &sc->lifecycle.post_start : NULL},
+                    {"preStop", sc ? &sc->lifecycle.pre_stop : NULL},
+                };
+
+                for (size_t k = 0; sc && k < sizeof(hs) / sizeof(hs[0]); k++)
+                        if (unsupported(hs[k].h))
+                                pr_log_warn("pod '%s': container '%s': %s: %s; it is ignored",
+                                            plan->name, sc->name, hs[k].what, unsupported(hs[k].h));
+        }
 }
 
 static struct probe_ctr *probe_ctr_make(struct sup_ctr *ctr)
@@ -566,14 +582,10 @@ static struct probe_ctr *probe_ctr_make(struct sup_ctr *ctr)
                         continue;
                 w->spec = spec_probe_of(sc, w->kind);
                 probe_params_from_spec(w->spec, &w->params);
+                /* An unsupported probe is as if absent (warned at `up`). */
                 p->has[k] = w->spec->set && w->spec->handler.type != SPEC_HANDLER_NONE &&
-                            usable(p, &w->spec->handler, kind_names[k]);
+                            !unsupported(&w->spec->handler);
         }
-        if (sc) {
-                (void)usable(p, &sc->lifecycle.post_start, "postStart");
-                (void)usable(p, &sc->lifecycle.pre_stop, "preStop");
-        }
-        p->warned = true;
         return p;
 }
 
@@ -616,7 +628,7 @@ bool probe_on_started(struct sup_ctr *ctr)
                 return true;
         }
         post = &ctr->pc->spec->lifecycle.post_start;
-        if (post->type != SPEC_HANDLER_NONE && post->type != SPEC_HANDLER_GRPC) {
+        if (post->type != SPEC_HANDLER_NONE && !unsupported(post)) {
                 p->hook_kind = HOOK_POST_START;
                 p->hook = run(p, post, 0, on_post_start_done, p);
                 return false;

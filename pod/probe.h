@@ -13,6 +13,7 @@
 
 #include "specs/specs.h"
 
+struct pod_plan;
 struct pr_error;
 struct sup_ctr;
 struct supervisor;
@@ -92,6 +93,10 @@ int probe_port(const struct spec_int_or_string *port, const struct spec_containe
                struct pr_error *err);
 
 /* ---- the supervisor's side ---- */
+
+/* Warns (pr_log) of each probe or hook podrun cannot run and ignores: grpc,
+ * httpGet with HTTPS. `up` calls it before the pod starts. */
+void probe_warn_unsupported(const struct pod_plan *plan);
 
 /* The container's process has exec'd. Starts its postStart hook, or else
  * its probes. Returns whether the container is ready now (no postStart, no

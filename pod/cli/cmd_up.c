@@ -24,6 +24,7 @@
 #include "pod/cgroup.h"
 #include "pod/cli/cli.h"
 #include "pod/plan.h"
+#include "pod/probe.h"
 #include "pod/state.h"
 #include "pod/supervisor.h"
 #include "specs/specs.h"
@@ -528,6 +529,7 @@ static int up_one(const struct up_args *a, const struct spec_pod *spec, struct p
         r = plan_build(spec, &po, &plan, err);
         if (r < 0)
                 return r;
+        probe_warn_unsupported(plan);
         lock = claim_name(a, plan->name, err);
         if (lock < 0)
                 return lock;

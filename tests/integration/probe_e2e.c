@@ -519,3 +519,24 @@ Test(probe_e2e, sidecar_startup_probe_holds_the_next_container)
         cr_assert_str_eq(saw, "yes\n");
         down("side", st);
 }
+
+/* grpc is not supported: `up` says so, and the probe is as if absent. */
+Test(probe_e2e, grpc_probe_is_ignored_with_a_warning)
+{
+        _cleanup_free_ char *file = write_manifest(
+            "grpc", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: grpc\n"
+                    "spec:\n  terminationGracePeriodSeconds: 1\n  containers:\n"
+                    "  - name: app\n    image: busybox\n    command: [sleep, '600']\n"
+                    "    readinessProbe:\n      grpc:\n        port: 9000\n");
+        _cleanup_(state_freep) struct pod_state *st = NULL, *later = NULL;
+        struct out o = podrun_run("up -d %s", file);
+
+        cr_assert_eq(o.status, 0, "up: %s", o.text);
+        cr_assert(strstr(o.text, "warning: pod 'grpc': container 'app': readinessProbe: grpc "
+                                 "handlers are not supported; it is ignored"),
+                  "%s", o.text);
+        st = read_state("grpc");
+        later = wait_state("grpc", "app", is_ready, 10, "ready");
+        down("grpc", st);
+        out_done(&o);
+}
