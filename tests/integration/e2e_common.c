@@ -217,6 +217,15 @@ json_object *e2e_jget(json_object *o, const char *path)
         return o;
 }
 
+void e2e_down(const char *root, const char *name, const struct pod_state *st)
+{
+        struct e2e_out down = e2e_podrun_root(root, "down %s", name);
+
+        cr_assert_eq(down.status, 0, "down '%s': %s", name, down.text);
+        e2e_out_done(&down);
+        e2e_assert_clean(root, name, st);
+}
+
 /* The first mountinfo line naming a path under the temp dir, but for a
  * mount at except; NULL when there is none. */
 static char *mount_left(const char *except)

@@ -55,3 +55,5 @@ json_object *e2e_jget(json_object *o, const char *path);
  * (but the test's own mount at root, when root is not the default), no
  * cgroup of the pod, and no process the state recorded still alive. */
 void e2e_assert_clean(const char *root, const char *name, const struct pod_state *st);
+/* podrun down of the pod succeeds, and e2e_assert_clean() holds. */
+void e2e_down(const char *root, const char *name, const struct pod_state *st);

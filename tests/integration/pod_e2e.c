@@ -47,7 +47,7 @@ static void up_ps_inspect_down(const char *name, const char *manifest, unsigned 
 {
         _cleanup_free_ char *file = e2e_write_manifest(name, manifest), *ready = NULL;
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct e2e_out up, ps, in, down;
+        struct e2e_out up, ps, in;
         json_object *o;
 
         up = e2e_podrun("up -d %s", file);
@@ -81,10 +81,8 @@ static void up_ps_inspect_down(const char *name, const char *manifest, unsigned 
         json_object_put(o);
         st = e2e_read_state(name);
         cr_assert(state_proc_alive(&st->supervisor));
-        down = e2e_podrun("down %s", name);
-        cr_assert_eq(down.status, 0, "down: %s", down.text);
-        e2e_assert_clean(e2e_root_dir, name, st);
-        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, name, st);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in);
 }
 
 Test(pod_e2e, one_container_up_ps_inspect_down)
@@ -143,7 +141,7 @@ Test(pod_e2e, killed_supervisor_ps_tells_down_cleans)
 {
         _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct e2e_out up, ps, down, again;
+        struct e2e_out up, ps, again;
 
         up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
@@ -152,13 +150,11 @@ Test(pod_e2e, killed_supervisor_ps_tells_down_cleans)
         e2e_wait_gone(&st->supervisor, 20);
         ps = e2e_podrun("ps");
         cr_assert(strstr(ps.text, "SupervisorLost"), "ps: %s", ps.text);
-        down = e2e_podrun("down one");
-        cr_assert_eq(down.status, 0, "down: %s", down.text);
-        e2e_assert_clean(e2e_root_dir, "one", st);
+        e2e_down(e2e_root_dir, "one", st);
         again = e2e_podrun("down one");
         cr_assert_eq(again.status, 1);
         cr_assert(strstr(again.text, "pod 'one' not found"), "%s", again.text);
-        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&down), e2e_out_done(&again);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&again);
 }
 
 /* As after a reboot: every process gone, the run dir (and its mounts) gone,
@@ -169,7 +165,7 @@ Test(pod_e2e, vanished_run_dir)
         _cleanup_free_ char *umount = NULL;
         _cleanup_(state_freep) struct pod_state *st = NULL;
         struct pr_error err = {};
-        struct e2e_out up, ps, down, again;
+        struct e2e_out up, ps, again;
 
         up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
@@ -188,12 +184,10 @@ Test(pod_e2e, vanished_run_dir)
         ps = e2e_podrun("ps -a");
         cr_assert_eq(ps.status, 0, "%s", ps.text);
         cr_assert_null(strstr(ps.text, "one"), "ps: %s", ps.text);
-        down = e2e_podrun("down one");
-        cr_assert_eq(down.status, 0, "down: %s", down.text);
-        e2e_assert_clean(e2e_root_dir, "one", st);
+        e2e_down(e2e_root_dir, "one", st);
         again = e2e_podrun("down one");
         cr_assert_eq(again.status, 1, "%s", again.text);
-        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&down), e2e_out_done(&again);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&again);
 }
 
 Test(pod_e2e, down_of_unknown_pod_names_it)
@@ -208,7 +202,7 @@ Test(pod_e2e, down_of_unknown_pod_names_it)
 Test(pod_e2e, pod_ip_in_ps_and_inspect)
 {
         _cleanup_free_ char *file = e2e_write_manifest("one", one_pod);
-        struct e2e_out up, in, down;
+        struct e2e_out up, in;
         json_object *o;
         const char *ip;
 
@@ -221,10 +215,8 @@ Test(pod_e2e, pod_ip_in_ps_and_inspect)
         cr_assert(ip && pr_startswith(ip, "10."), "podIP: %s", in.text);
         cr_assert_str_eq(json_object_get_string(e2e_jget(o, "podIPs.0.ip")), ip);
         json_object_put(o);
-        down = e2e_podrun("down one");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "one", NULL);
-        e2e_out_done(&up), e2e_out_done(&in), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "one", NULL);
+        e2e_out_done(&up), e2e_out_done(&in);
 }
 
 Test(pod_e2e, foreground_exit_status_follows_the_phase)
@@ -262,7 +254,7 @@ Test(pod_e2e, completed_detached_pod_is_kept_until_down)
                                        "    image: busybox\n    command: [sh, -c, 'echo done']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL;
         _cleanup_free_ char *log = NULL, *log_path = NULL;
-        struct e2e_out up, ps, psa, in, down;
+        struct e2e_out up, ps, psa, in;
         struct pr_error err = {};
 
         up = e2e_podrun("up -d %s", file);
@@ -280,11 +272,8 @@ Test(pod_e2e, completed_detached_pod_is_kept_until_down)
         log_path = pr_asprintf("%s/pods/done/supervisor.log", e2e_run_dir);
         if (pr_read_file(log_path, 1 << 20, &log, NULL, &err) >= 0)
                 cr_assert_null(strstr(log, "close clean"), "%s", log);
-        down = e2e_podrun("down done");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "done", st);
-        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&psa), e2e_out_done(&in),
-            e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "done", st);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&psa), e2e_out_done(&in);
 }
 
 static bool restarted_4_times(const struct pod_state *st)
@@ -300,7 +289,7 @@ Test(pod_e2e, restarts_with_back_off)
                      "  - name: main\n    image: busybox\n"
                      "    command: [sh, -c, 'echo run; exit 2']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL;
-        struct e2e_out up, down;
+        struct e2e_out up;
         uint64_t start = pr_now_mono_usec();
 
         up = e2e_podrun("up -d --backoff-base 100ms %s", file);
@@ -312,10 +301,8 @@ Test(pod_e2e, restarts_with_back_off)
         cr_assert(st->containers[0].has_last);
         cr_assert_eq(st->containers[0].last.exit_code, 2);
         cr_assert_str_eq(st->containers[0].last.reason, "Error");
-        down = e2e_podrun("down crash");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "crash", NULL);
-        e2e_out_done(&up), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "crash", NULL);
+        e2e_out_done(&up);
 }
 
 Test(pod_e2e, sigterm_ignored_takes_the_grace_period)
@@ -518,7 +505,7 @@ Test(pod_e2e, memory_limit_and_oom_killed)
                    "    command: [sh, -c, 'x=a; while :; do x=$x$x; done']\n"
                    "    resources:\n      limits:\n        memory: 32Mi\n");
         _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
-        struct e2e_out up, in, down;
+        struct e2e_out up, in;
 
         up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
@@ -530,10 +517,8 @@ Test(pod_e2e, memory_limit_and_oom_killed)
         cr_assert_eq(end->containers[0].cur.exit_code, 137);
         in = e2e_podrun("inspect mem");
         cr_assert(strstr(in.text, "\"reason\":\"OOMKilled\""), "%s", in.text);
-        down = e2e_podrun("down mem");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "mem", st);
-        e2e_out_done(&up), e2e_out_done(&in), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "mem", st);
+        e2e_out_done(&up), e2e_out_done(&in);
 }
 
 Test(pod_e2e, termination_message)
@@ -547,7 +532,7 @@ Test(pod_e2e, termination_message)
                    "    terminationMessagePolicy: FallbackToLogsOnError\n"
                    "    command: [sh, -c, 'echo first; echo last words; exit 4']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
-        struct e2e_out up, down;
+        struct e2e_out up;
 
         up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
@@ -558,10 +543,8 @@ Test(pod_e2e, termination_message)
         cr_assert_eq(end->containers[1].cur.exit_code, 4);
         cr_assert(strstr(end->containers[1].cur.message, "last words"), "%s",
                   end->containers[1].cur.message);
-        down = e2e_podrun("down msg");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "msg", st);
-        e2e_out_done(&up), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "msg", st);
+        e2e_out_done(&up);
 }
 
 /* Apps get their stop signal first; sidecars only once the apps are gone. */
@@ -604,7 +587,7 @@ Test(pod_e2e, init_containers_show_progress)
                     "  - name: two\n    image: busybox\n    command: [sleep, '1']\n"
                     "  containers:\n  - name: app\n    image: busybox\n"
                     "    command: [sleep, '600']\n");
-        struct e2e_out bg = e2e_podrun("up -d %s >/dev/null 2>&1 &", file), down;
+        struct e2e_out bg = e2e_podrun("up -d %s >/dev/null 2>&1 &", file);
         bool saw0 = false, saw1 = false, running = false;
         uint64_t start = pr_now_mono_usec();
 
@@ -620,10 +603,8 @@ Test(pod_e2e, init_containers_show_progress)
         }
         cr_assert(saw0 && saw1 && running, "Init:0/2 %d, Init:1/2 %d, Running %d", saw0, saw1,
                   running);
-        down = e2e_podrun("down init");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "init", NULL);
-        e2e_out_done(&bg), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "init", NULL);
+        e2e_out_done(&bg);
 }
 
 /* Ctrl-C reaches the whole foreground process group (podrun and the infra

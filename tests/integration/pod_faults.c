@@ -55,7 +55,7 @@ Test(pod_faults, killed_infra_fails_the_pod)
         _cleanup_free_ char *yaml = pr_asprintf(sleeper, "noinfra");
         _cleanup_free_ char *file = e2e_write_manifest("noinfra", yaml);
         _cleanup_(state_freep) struct pod_state *st = NULL, *end = NULL;
-        struct e2e_out up, ps, in, down;
+        struct e2e_out up, ps, in;
 
         up = e2e_podrun("up -d %s", file);
         cr_assert_eq(up.status, 0, "%s", up.text);
@@ -76,10 +76,8 @@ Test(pod_faults, killed_infra_fails_the_pod)
         in = e2e_podrun("inspect noinfra");
         cr_assert(strstr(in.text, "\"reason\":\"InfraExited\""), "%s", in.text);
         cr_assert(strstr(in.text, "\"phase\":\"Failed\""), "%s", in.text);
-        down = e2e_podrun("down noinfra");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "noinfra", st);
-        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "noinfra", st);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in);
 }
 
 static bool restarted_once(const struct pod_state *st)
@@ -97,7 +95,7 @@ Test(pod_faults, killed_pid1_is_restarted_and_recorded)
         _cleanup_free_ char *file = e2e_write_manifest("kill9", yaml);
         _cleanup_(state_freep) struct pod_state *st = NULL, *now = NULL;
         struct state_container *c;
-        struct e2e_out up, in, down;
+        struct e2e_out up, in;
         json_object *o, *term;
 
         up = e2e_podrun("up -d --backoff-base 100ms %s", file);
@@ -123,10 +121,8 @@ Test(pod_faults, killed_pid1_is_restarted_and_recorded)
         cr_assert_eq(json_object_get_int(e2e_jget(o, "containerStatuses.0.restartCount")), 1);
         cr_assert_not_null(e2e_jget(o, "containerStatuses.0.state.running"), "%s", in.text);
         json_object_put(o);
-        down = e2e_podrun("down kill9");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "kill9", now);
-        e2e_out_done(&up), e2e_out_done(&in), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "kill9", now);
+        e2e_out_done(&up), e2e_out_done(&in);
 }
 
 /* ---- logs: back-pressure and memory --------------------------------- */
@@ -198,7 +194,7 @@ Test(pod_faults, log_flood_is_slowed_not_dropped, .timeout = 150)
         char text[FLOOD_LINE];
         uint64_t first_rss = 0, max_rss = 0, hwm = 0;
         struct cri_count n = {};
-        struct e2e_out bad, up, down;
+        struct e2e_out bad, up;
 
         memset(text, 'x', sizeof(text) - 1);
         text[sizeof(text) - 1] = '\0';
@@ -249,10 +245,8 @@ Test(pod_faults, log_flood_is_slowed_not_dropped, .timeout = 150)
         else
                 cr_assert_lt(hwm, FLOOD_RSS_BOUND, "VmHWM %llu KiB",
                              (unsigned long long)hwm / 1024);
-        down = e2e_podrun("down flood");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(e2e_root_dir, "flood", st);
-        e2e_out_done(&up), e2e_out_done(&down);
+        e2e_down(e2e_root_dir, "flood", st);
+        e2e_out_done(&up);
 }
 
 /* ---- logs: a full disk ---------------------------------------------- */
@@ -275,7 +269,7 @@ Test(pod_faults, full_disk_is_reported_and_survived)
                     "echo done; exec sleep 600']\n");
         _cleanup_(state_freep) struct pod_state *st = NULL, *now = NULL;
         struct pr_error err = {};
-        struct e2e_out up, ps, in, down;
+        struct e2e_out up, ps, in;
         json_object *o;
         const char *msg;
 
@@ -309,11 +303,9 @@ Test(pod_faults, full_disk_is_reported_and_survived)
         cr_assert_eq(now->containers[0].cur.state, STATE_CTR_RUNNING);
         ps = e2e_podrun_root(small_root, "ps");
         cr_assert(strstr(ps.text, "Running"), "ps: %s", ps.text);
-        down = e2e_podrun_root(small_root, "down full");
-        cr_assert_eq(down.status, 0, "%s", down.text);
-        e2e_assert_clean(small_root, "full", now);
+        e2e_down(small_root, "full", now);
         cr_assert_eq(umount2(small_root, 0), 0, "umount: %s", strerror(errno));
-        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in), e2e_out_done(&down);
+        e2e_out_done(&up), e2e_out_done(&ps), e2e_out_done(&in);
 }
 
 /* ---- the foreground on a terminal ----------------------------------- */
