@@ -37,6 +37,9 @@ static void print_container(const struct state_container *c)
                word, c->restart_count);
         if (c->cur.message && *c->cur.message)
                 printf("      %s\n", c->cur.message);
+        /* Why a running container is not ready: its last probe or hook event. */
+        else if (c->probes && c->cur.state == STATE_CTR_RUNNING && !c->ready)
+                printf("      %s\n", c->probes);
 }
 
 static void print_row(const struct pod_state *st, uint64_t now)
@@ -89,6 +92,8 @@ static json_object *row_json(const struct pod_state *st, uint64_t now)
                 json_object_object_add(j, "restartCount",
                                        json_object_new_int((int)c->restart_count));
                 json_object_object_add(j, "ready", json_object_new_boolean(c->ready));
+                if (c->probes)
+                        json_object_object_add(j, "probes", json_object_new_string(c->probes));
                 json_object_array_add(cs, j);
         }
         json_object_object_add(o, "containers", cs);

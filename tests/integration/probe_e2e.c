@@ -321,10 +321,15 @@ Test(probe_e2e, http_error_status_is_not_ready)
 {
         _cleanup_(state_freep) struct pod_state *st = up("notfound", notfound_pod);
         _cleanup_(state_freep) struct pod_state *later = NULL;
+        struct out ps;
 
         later = wait_state("notfound", "web", has_404, 20, "failing with 404");
         cr_assert_not(state_find_container(later, "web")->ready);
         cr_assert_eq(state_find_container(later, "web")->restart_count, 0);
+        ps = podrun_run("ps");
+        cr_assert(strstr(ps.text, "Readiness probe failed: HTTP probe failed with statuscode: 404"),
+                  "ps: %s", ps.text);
+        out_done(&ps);
         down("notfound", st);
 }
 
