@@ -10,6 +10,7 @@
 #include "pod/base/error.h"
 #include "pod/base/log.h"
 #include "pod/base/util.h"
+#include "pod/cgroup.h"
 #include "pod/cli/cli.h"
 #include "pod/supervisor.h"
 #include "specs/specs.h"
@@ -33,7 +34,7 @@ static const char down_help[] =
 static const char *cgroup_parent(void)
 {
         const char *p = getenv("PODRUN_CGROUP_PARENT");
-        return p ? p : "podrun";
+        return p ? p : CG_PARENT_DEFAULT;
 }
 
 static void free_spec_filep(struct spec_file **f)

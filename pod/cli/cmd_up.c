@@ -33,7 +33,6 @@
 /* up_one()'s answer in the forked supervisor once its pod is over: not an
  * error, but the caller must not go on to the file's next pod. */
 #define DETACHED_CHILD 3
-#define CLI_CG_PARENT_DEFAULT "podrun"
 /* How long `--replace` waits for the old pod's termination sequence. */
 #define REPLACE_TIMEOUT_USEC (120 * PR_USEC_PER_SEC)
 
@@ -69,8 +68,9 @@ static const char up_help[] =
     "                            included (default 5, kubelet's containerLogMaxFiles)\n"
     "  --no-network              give the pod only lo, not an address on podrun's bridge\n"
     "  --cgroup-parent PARENT    where the pod's cgroup goes (default $PODRUN_CGROUP_PARENT,\n"
-    "                            else 'podrun'): absolute from each hierarchy's root, or\n"
-    "                            relative to the cgroup podrun runs in\n"
+    "                            else '/podrun'): absolute from each hierarchy's root, or\n"
+    "                            relative to the cgroup podrun runs in (then run `down`\n"
+    "                            from that same cgroup)\n"
     "  --no-cgroups              no cgroups: resource limits are not enforced\n"
     "  --netns-dir DIR           where the named network namespace goes (default\n"
     "                            $PODRUN_NETNS_DIR, else /run/netns)\n"
@@ -553,7 +553,7 @@ int cmd_up(int argc, char **argv, struct pr_error *err)
         if (r != 0)
                 return r > 0 ? 0 : r;
         pause = a.pause_path = find_pause();
-        a.cg.parent = a.cg_parent ? a.cg_parent : CLI_CG_PARENT_DEFAULT;
+        a.cg.parent = a.cg_parent ? a.cg_parent : CG_PARENT_DEFAULT;
         r = load(a.file, &f, err);
         if (r < 0)
                 return r;
