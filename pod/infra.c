@@ -126,8 +126,11 @@ static int replace_file(const char *path, const char *text, struct pr_error *err
         return 0;
 }
 
-/* kubelet's managedHostsFileContent() and hostsEntriesFromHostAliases(),
- * byte for byte. */
+#define NODE_HOSTS_PATH "/etc/hosts"
+#define NODE_HOSTS_MAX (1u << 20)
+
+/* kubelet's managedHostsFileContent() (or, for hostNetwork pods,
+ * nodeHostsFileContent()) and hostsEntriesFromHostAliases(), byte for byte. */
 int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_error *err)
 {
         _cleanup_free_ char *buf = NULL;
@@ -136,14 +139,21 @@ int infra_write_hosts(const struct pod_plan *plan, const char *ip, struct pr_err
         char *next;
         int r;
 
-        buf = pr_strdup("# Kubernetes-managed hosts file.\n"
-                        "127.0.0.1\tlocalhost\n"
-                        "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                        "fe00::0\tip6-localnet\n"
-                        "fe00::0\tip6-mcastprefix\n"
-                        "fe00::1\tip6-allnodes\n"
-                        "fe00::2\tip6-allrouters\n");
-        if (ip && *ip) {
+        if (plan->host_network) {
+                /* kubelet's nodeHostsFileContent(): the node's own file, the
+                 * host aliases after it. */
+                r = pr_read_file(NODE_HOSTS_PATH, NODE_HOSTS_MAX, &buf, NULL, err);
+                if (r < 0)
+                        return r;
+        } else
+                buf = pr_strdup("# Kubernetes-managed hosts file.\n"
+                                "127.0.0.1\tlocalhost\n"
+                                "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                "fe00::0\tip6-localnet\n"
+                                "fe00::0\tip6-mcastprefix\n"
+                                "fe00::1\tip6-allnodes\n"
+                                "fe00::2\tip6-allrouters\n");
+        if (ip && *ip && !plan->host_network) {
                 if (plan->fqdn)
                         next = pr_asprintf("%s%s\t%s\t%s\n", buf, ip, plan->fqdn, plan->hostname);
                 else

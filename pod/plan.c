@@ -862,6 +862,15 @@ int plan_build(const struct spec_pod *spec, const struct plan_options *opts, str
                 return pr_err(err, errno, "gethostname");
         plan = pr_calloc(1, sizeof(*plan));
         init_pod(plan, spec, opts);
+        if (plan->host_network) {
+                /* The pod shares the node's UTS namespace: its hostname, and
+                 * so /etc/hostname and HOSTNAME, are the node's, as
+                 * containerd gives them. */
+                free(plan->hostname);
+                plan->hostname = pr_strdup(opts->node_name ? opts->node_name : host);
+                free(plan->fqdn);
+                plan->fqdn = NULL;
+        }
         r = build_all(plan, spec, opts, opts->node_name ? opts->node_name : host, err);
         if (r < 0)
                 return pr_err_wrap(err, "pod '%s'", spec->name);

@@ -403,7 +403,7 @@ Test(runtime_edge, host_network)
         cr_assert_eq(gethostname(host, sizeof(host)), 0);
         t_pod_init(&p, "hostnet", false);
         p.plan.host_network = true;
-        t = t_pod_add(&p, "c", "sh|-c|/probe hostname; /probe ns");
+        t = t_pod_add(&p, "c", "sh|-c|/probe hostname; /probe ns; /probe cat /etc/hosts");
         t_pod_start(&p);
         out = t_run(&p, t, NULL);
         want = pr_asprintf("%s\n", host);
@@ -418,6 +418,16 @@ Test(runtime_edge, host_network)
                 cr_expect_str_eq(uts, my_uts);
         }
         cr_expect_not(t_exists(p.plan.netns_path), "hostNetwork got a named netns");
+        {
+                /* kubelet gives a hostNetwork pod the node's own hosts file. */
+                _cleanup_free_ char *node_hosts = NULL;
+                struct pr_error err = {};
+
+                cr_assert_eq(pr_read_file("/etc/hosts", 1 << 20, &node_hosts, NULL, &err), 0,
+                             "%s", err.msg);
+                cr_expect(strstr(out, node_hosts), "hosts file is not the node's: %s", out);
+                cr_expect_null(strstr(out, "Kubernetes-managed"), "%s", out);
+        }
         t_pod_down(&p);
         cr_assert_eq(gethostname(after, sizeof(after)), 0);
         cr_expect_str_eq(after, host, "the host's name changed");

@@ -559,3 +559,22 @@ Test(plan, json_and_skeleton, .init = setup, .fini = teardown)
         cr_assert_str_eq(sk->netns_path, "/run/netns/podrun-web");
         cr_assert_eq(plan_build_skeleton("../x", names, init, &opts, &sk, &err), -EINVAL);
 }
+
+Test(plan, host_network_takes_the_nodes_hostname, .init = setup, .fini = teardown)
+{
+        _cleanup_(built_done) struct built b =
+            build(POD("  hostNetwork: true\n  hostname: ignored\n  subdomain: sub\n"
+                      "  containers:\n  - name: a\n    image: app\n"));
+        _cleanup_(built_done) struct built own =
+            build(POD("  hostname: mine\n  subdomain: sub\n"
+                      "  containers:\n  - name: a\n    image: app\n"));
+
+        cr_assert_eq(b.r, 0, "%s", b.err.msg);
+        cr_assert_str_eq(b.plan->hostname, "node1");
+        cr_assert_null(b.plan->fqdn);
+        cr_assert_str_eq(env_get(b.plan->containers[0].env, "HOSTNAME"), "node1");
+        cr_assert_eq(own.r, 0, "%s", own.err.msg);
+        cr_assert_str_eq(own.plan->hostname, "mine");
+        cr_assert_str_eq(own.plan->fqdn, "mine.sub.team.svc.cluster.local");
+        cr_assert_str_eq(env_get(own.plan->containers[0].env, "HOSTNAME"), "mine");
+}
