@@ -713,6 +713,8 @@ int infra_start(const struct pod_plan *plan, const char *pause_path, struct infr
         if (r >= 0)
                 r = prepare_userns(plan, &ids, err);
         if (r >= 0)
+                r = volume_apply_fs_group(plan, ids.userns ? (gid_t)ids.userns_start : 0, err);
+        if (r >= 0)
                 r = start_pause(plan, pause_path, &ids, &pid, &pidfd, err);
         if (r >= 0)
                 r = bind_namespaces(plan, pid, ns_dir, err);

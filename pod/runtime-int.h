@@ -29,6 +29,9 @@ int rt_is_mount_point(const char *path);
  * unmounts and removes every volume directory under the pod's run and root
  * dirs, from the directories alone, so it works with a skeleton plan. */
 int volume_prepare_pod(const struct pod_plan *plan, struct pr_error *err);
+/* Gives the pod's fsGroup (shifted by gid_base in a user namespace) its
+ * volumes, as kubelet's SetVolumeOwnership() does. After prepare. */
+int volume_apply_fs_group(const struct pod_plan *plan, gid_t gid_base, struct pr_error *err);
 int volume_cleanup_pod(const struct pod_plan *plan, struct pr_error *err);
 
 /* Parent side, before clone: hostPath type checks and creation, as kubelet

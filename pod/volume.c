@@ -74,6 +74,56 @@ static int prepare_volume(const struct plan_volume *v, struct pr_error *err)
         return 0;
 }
 
+/* kubelet's SetVolumeOwnership(): the fsGroup owns the volume's files and
+ * may read them (and write them where the volume is writable); directories
+ * are setgid so that what containers create there stays in the group.
+ * Symbolic links are left alone, as kubelet leaves them. */
+static int own_by_group(const char *path, gid_t gid, bool read_only, struct pr_error *err)
+{
+        mode_t mask = read_only ? 0440 : 0660;
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return pr_err(err, errno, "stat '%s'", path);
+        if (S_ISLNK(st.st_mode))
+                return 0;
+        if (S_ISDIR(st.st_mode))
+                mask |= S_ISGID | 0110;
+        if (lchown(path, (uid_t)-1, gid) < 0)
+                return pr_err(err, errno, "chown '%s' to group %u", path, (unsigned)gid);
+        if (chmod(path, (st.st_mode & 07777) | mask) < 0)
+                return pr_err(err, errno, "chmod '%s'", path);
+        return 0;
+}
+
+int volume_apply_fs_group(const struct pod_plan *plan, gid_t gid_base, struct pr_error *err)
+{
+        const struct spec_opt_i64 *fs_group =
+            plan->spec ? &plan->spec->security_context.fs_group : NULL;
+
+        if (!fs_group || !fs_group->set)
+                return 0;
+        for (size_t i = 0; i < plan->n_volumes; i++) {
+                const struct plan_volume *v = &plan->volumes[i];
+                gid_t gid = gid_base + (gid_t)fs_group->value;
+                /* Only what podrun made: a hostPath belongs to the host. */
+                bool read_only = v->type != SPEC_VOLUME_EMPTY_DIR;
+                int r = 0;
+
+                if (v->type == SPEC_VOLUME_HOST_PATH)
+                        continue;
+                r = own_by_group(v->path, gid, read_only, err);
+                for (size_t j = 0; r >= 0 && j < v->n_files; j++) {
+                        _cleanup_free_ char *f = pr_asprintf("%s/%s", v->path, v->files[j].path);
+
+                        r = own_by_group(f, gid, read_only, err);
+                }
+                if (r < 0)
+                        return pr_err_wrap(err, "volume '%s': fsGroup", v->name);
+        }
+        return 0;
+}
+
 int volume_prepare_pod(const struct pod_plan *plan, struct pr_error *err)
 {
         for (size_t i = 0; i < plan->n_volumes; i++) {
