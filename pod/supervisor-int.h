@@ -1,4 +1,5 @@
-/* What supervisor.c, sup-host.c and down.c share and nobody else uses:
+/* What the supervisor's files (supervisor.c, sup-ctr.c, sup-output.c,
+ * sup-stop.c, sup-host.c), down.c and probe.c share and nobody else uses:
  * the supervisor's structures (one libuv loop per pod). */
 #pragma once
 
@@ -8,6 +9,7 @@
 
 #include "pod/backoff.h"
 #include "pod/base/error.h"
+#include "pod/logs.h"
 #include "pod/runtime.h"
 #include "pod/supervisor.h"
 
@@ -15,6 +17,7 @@ struct cg;
 struct logs_writer;
 struct pod_state;
 struct sec_profile;
+struct state_container;
 
 /* In the pod's run dir: the grace period `down --grace-period` asks for,
  * read by the supervisor when the SIGTERM arrives. */
@@ -99,8 +102,39 @@ struct supervisor {
         struct backoff_params bp;
 };
 
+/* supervisor.c: the state and the end. */
 /* Recomputes the phase and conditions and writes the state file. */
 void sup_save(struct supervisor *sup);
+struct state_container *sup_ctr_state(struct sup_ctr *ctr);
+/* Replaces a string field with a copy of value (NULL clears it). */
+void sup_set_str(char **field, const char *value);
+void sup_set_waiting(struct state_container *c, const char *reason, const char *message);
+/* The pod cannot start: remember why (the first reason wins). msg is taken. */
+void sup_fail_start(struct supervisor *sup, char *msg);
+/* Stops the infra, removes the pod's host objects and closes the loop's
+ * handles; once. */
+void sup_finish(struct supervisor *sup);
+
+/* sup-ctr.c: the containers. */
+/* Starts the next init container, or once they are done the app ones. */
+void sup_start_next(struct supervisor *sup);
+/* Reaps the instance's process if it has exited; idempotent. */
+void sup_inst_reap(struct sup_inst *inst);
+/* Stops watching one of the instance's fds; the fds close with the last handle. */
+void sup_close_poll(struct sup_inst *inst, uv_poll_t *p, bool *open);
+
+/* sup-output.c: the containers' output. */
+void sup_on_stream(uv_poll_t *p, int status, int events);
+/* Reads what the pipe holds now. Returns 1 at EOF (or a read error), 0
+ * when the pipe is empty but open. */
+int sup_drain(struct sup_inst *inst, int fd, enum logs_stream s);
+/* Output lost to a full disk, into the state; save forces a write. */
+void sup_record_log_loss(struct sup_inst *inst, const struct pr_error *err, bool save);
+
+/* sup-stop.c: termination. */
+void sup_stop_pod(struct supervisor *sup, enum sup_result result, bool remove_all);
+/* Moves from the apps to the sidecars, and to the end, as they exit. */
+void sup_check_stop_progress(struct supervisor *sup);
 
 /* For probe.c: a signal to the container's current instance, if any; and
  * the end of a preStop hook run for the pod's termination, which sends the
