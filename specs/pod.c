@@ -415,20 +415,85 @@ struct spec_file *spec_file_free(struct spec_file *f)
 
 PR_DEFINE_FREE_FUNC(struct spec_file, spec_file_free)
 
+/* Whether one field path is the other or lies beneath it. */
+static bool paths_overlap(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        const char *longer = la >= lb ? a : b;
+        size_t shorter = la >= lb ? lb : la;
+
+        return strncmp(a, b, shorter) == 0 &&
+               (longer[shorter] == '\0' || longer[shorter] == '.' || longer[shorter] == '[');
+}
+
+/* A conversion error that leaves nothing to validate: the document is not a
+ * Pod, or not an object at all. */
+static bool document_failed(const struct spec_diags *diags, size_t first)
+{
+        for (size_t i = first; i < diags->n; i++) {
+                const struct spec_diag *d = &diags->items[i];
+
+                if (d->severity == SPEC_ERROR &&
+                    (!d->field || pr_streq(d->field, "kind") || pr_streq(d->field, "apiVersion")))
+                        return true;
+        }
+        return false;
+}
+
+static bool conversion_error_at(const struct spec_diags *diags, size_t first, size_t end,
+                                const char *field)
+{
+        for (size_t i = first; i < end; i++) {
+                const struct spec_diag *d = &diags->items[i];
+
+                if (d->severity == SPEC_ERROR && d->field && field &&
+                    paths_overlap(d->field, field))
+                        return true;
+        }
+        return false;
+}
+
+/* Validates a pod that converted with errors too, so that every mistake of
+ * the manifest is reported at once; but a field the conversion already
+ * reported (or whose parent or child it reported) is left out, since its
+ * value was not taken and would only come back as a missing one. */
+static void validate_pod(const struct spec_pod *pod, struct spec_diags *diags, size_t first)
+{
+        struct spec_diags v = {0};
+        size_t end = diags->n;
+
+        if (document_failed(diags, first))
+                return;
+        (void)spec_validate(pod, &v);
+        for (size_t i = 0; i < v.n; i++) {
+                struct spec_diag *d = &v.items[i];
+
+                if (conversion_error_at(diags, first, end, d->field)) {
+                        free(d->file);
+                        free(d->field);
+                        free(d->message);
+                        continue;
+                }
+                *(struct spec_diag *)pr_array_grow(&diags->items, &diags->n, sizeof(*d)) = *d;
+                if (d->severity == SPEC_ERROR)
+                        diags->n_errors++;
+        }
+        free(v.items);
+}
+
 /* Converts and validates every document; diagnostics go to diags. */
 static void load_stream(const char *name, const struct spec_yaml_stream *s, struct spec_file *f,
                         struct spec_diags *diags)
 {
         for (size_t i = 0; i < s->n_docs; i++) {
                 struct spec_pod *pod;
+                size_t first = diags->n;
 
                 if (!s->docs[i].root)
                         continue; /* an empty document, as kubectl skips it */
                 pod = pr_array_grow(&f->pods, &f->n_pods, sizeof(*pod));
-                /* Validating a pod that did not convert would report the
-                 * same mistakes again as missing values. */
-                if (spec_pod_convert(name, &s->docs[i], pod, diags) == 0)
-                        (void)spec_validate(pod, diags);
+                (void)spec_pod_convert(name, &s->docs[i], pod, diags);
+                validate_pod(pod, diags, first);
         }
 }
 
