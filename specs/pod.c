@@ -46,7 +46,7 @@ static void supplemental_group(struct conv *c, const struct spec_node *item, voi
         (void)i;
         if (conv_int(c, item, INT64_MIN, INT64_MAX, &v))
                 *(int64_t *)pr_array_grow(&s->supplemental_groups, &s->n_supplemental_groups,
-                                            sizeof(v)) = v;
+                                          sizeof(v)) = v;
 }
 
 static void f_supplemental_groups(struct conv *c, const struct spec_node *n, void *dst,

@@ -184,9 +184,10 @@ static int unit_usec(const char **p, uint64_t *ret)
                 const char *name;
                 uint64_t usec;
         } units[] = {
-                /* Longest first, so "ms" is not read as "m" followed by junk. */
-                { "ms", PR_USEC_PER_MSEC }, { "us", 1 }, { "h", 3600 * PR_USEC_PER_SEC },
-                { "m", 60 * PR_USEC_PER_SEC }, { "s", PR_USEC_PER_SEC },
+            /* Longest first, so "ms" is not read as "m" followed by junk. */
+            {"ms", PR_USEC_PER_MSEC},      {"us", 1},
+            {"h", 3600 * PR_USEC_PER_SEC}, {"m", 60 * PR_USEC_PER_SEC},
+            {"s", PR_USEC_PER_SEC},
         };
 
         for (size_t i = 0; i < PR_ELEMENTSOF(units); i++) {
